@@ -1,0 +1,276 @@
+"""Demo data: one account per role (password Demo@2026), 3 institutions,
+4 exam plans in different states, 60 candidates, matters in every status,
+notifications.  Refused in production; running it twice changes nothing."""
+import datetime
+import random
+from decimal import Decimal
+
+from flask import current_app
+
+from app import workflow
+from app.extensions import db
+from app.identity import check_digit
+from app.reference import load_all
+from app.roles import ALL_ROLES, ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION
+from models import (
+    Announcement, CalendarDay, Certificate, CertificateType, Course, CourseCategory, ExamPlan, ExamSite,
+    Institution, Invigilator, Major, Matter, MessagePost, MessageThread, Order, Person, PlatformUser,
+    Registration, RegistrationSubject, Room, Site, Subject, TrainingPlan,
+)
+from models.enums import (
+    CandidateSource, CertLevel, ExamCategory, InstitutionKind, OrderStatus, PayerType, RegistrationStatus,
+    ReviewStatus, VerifyState,
+)
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+         "超", "秀兰", "霞"]
+INSTITUTIONS = [
+    ("北京信息职业技术学院", "91110000400000001X", "110108", InstitutionKind.COLLEGE),
+    ("上海质量认证培训中心", "91310000MA1FL0000A", "310104", InstitutionKind.TRAINING),
+    ("广州检验检测认证集团", "91440101MA5CXXXX0B", "440106", InstitutionKind.CERT_BODY),
+]
+
+
+class DemoRefused(RuntimeError):
+    pass
+
+
+def _get_or_create(model, defaults=None, **keys):
+    row = db.session.query(model).filter_by(**keys).first()
+    if row is None:
+        row = model(**keys, **(defaults or {}))
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def demo_id_number(area, birth, seq):
+    first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+def _user(username, role, first, last, institution=None, phone=None):
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None:
+        user = sm.add_user(username, first, last, f"{username}@demo.example", sm.find_role(role),
+                           password=current_app.config["DEMO_PASSWORD"])
+    user.institution_id = institution.id if institution else None
+    user.phone = phone
+    db.session.flush()
+    return user
+
+
+def load_demo():
+    if current_app.config.get("APP_ENV") == "production":
+        raise DemoRefused("demo data is never loaded in production")
+    load_all()
+    from app.roles import sync_roles
+
+    sync_roles(current_app.appbuilder)
+    if db.session.query(PlatformUser).filter_by(username="association").first():
+        return summary()  # already loaded: change nothing
+    rng = random.Random(2026)
+    now = datetime.datetime.now().replace(minute=0, second=0, microsecond=0)
+
+    institutions = [
+        _get_or_create(Institution, name=name, defaults=dict(
+            uscc=uscc, kind=kind.value, region_code=area, contact_name="张老师",
+            contact_phone=f"0{10 + i}-6000000{i}", status=ReviewStatus.APPROVED.value))
+        for i, (name, uscc, area, kind) in enumerate(INSTITUTIONS)]
+    inst = institutions[0]
+
+    users = {
+        "admin": _user("admin", "Admin", "系统", "管理员"),
+        "association": _user("association", ASSOCIATION, "协会", "管理员"),
+        "institution": _user("institution", INSTITUTION, "机构", "用户", institution=inst),
+        "candidate": _user("candidate", CANDIDATE, "王", "小明", phone="13800000000"),
+        "expert": _user("expert", EXPERT, "李", "专家"),
+        "teacher": _user("teacher", "Teacher", "赵", "老师"),
+        "support": _user("support", "Support", "客服", "小周"),
+        "finance": _user("finance", "Finance", "财务", "小钱"),
+    }
+    assert set(ALL_ROLES) == {u.roles[0].name for u in users.values()}
+
+    major = _get_or_create(Major, code="080901", version="2020", defaults=dict(
+        name="计算机科学与技术", old_name="计算机科学与技术", level="undergraduate", family="计算机类"))
+    _get_or_create(Major, code="080902", version="2020", defaults=dict(
+        name="软件工程", old_name="软件工程", level="undergraduate", family="计算机类"))
+
+    cert_types = [
+        _get_or_create(CertificateType, code="1550001066010252", defaults=dict(
+            name="质量管理体系审核员", level=CertLevel.INTERMEDIATE.value, issuer="中国认证认可协会",
+            category="认证人员", validity_years=3)),
+        _get_or_create(CertificateType, code="1550001066010251", defaults=dict(
+            name="Web前端开发职业技能等级证书", level=CertLevel.JUNIOR.value, issuer="工业和信息化部教育与考试中心",
+            category="信息技术", validity_years=3)),
+    ]
+
+    sites = []
+    for i, institution in enumerate(institutions):
+        site = _get_or_create(Site, code=f"S{i + 1:03d}", defaults=dict(
+            name=f"{institution.name}考核站点", institution_id=institution.id,
+            certificate_type_id=cert_types[i % 2].id, region_code=institution.region_code,
+            status=ReviewStatus.APPROVED.value))
+        sites.append(site)
+        for r in range(3):
+            _get_or_create(Room, institution_id=institution.id, name=f"教学楼{r + 1}0{r + 1}", defaults=dict(
+                site_id=site.id, room_type="标准考场", capacity=30))
+        for v in range(4):
+            _get_or_create(Invigilator, institution_id=institution.id, staff_no=f"J{i + 1}{v + 1:03d}", defaults=dict(
+                name=SURNAMES[(i * 4 + v) % 20] + GIVEN[v], phone=f"1391000{i}{v:03d}"))
+
+    day = datetime.timedelta(days=1)
+    plan_specs = [  # name, reg_start, reg_end, exam_start: not started / open / closed / finished
+        ("2027年上半年质量管理体系审核员考试", now + 30 * day, now + 60 * day, now + 90 * day, 0),
+        ("2026年冬季Web前端开发（初级）考核", now - 10 * day, now + 20 * day, now + 40 * day, 1),
+        ("2026年秋季质量管理体系审核员考试", now - 60 * day, now - 5 * day, now + 10 * day, 0),
+        ("2026年春季Web前端开发（初级）考核", now - 200 * day, now - 150 * day, now - 120 * day, 1),
+    ]
+    plans = []
+    for name, rs, re_, es, ct in plan_specs:
+        plan = _get_or_create(ExamPlan, name=name, defaults=dict(
+            category=ExamCategory.VOCATIONAL.value, level=cert_types[ct].level, certificate_type_id=cert_types[ct].id,
+            reg_start=rs, reg_end=re_, exam_start=es, exam_end=es + datetime.timedelta(hours=5),
+            location="各考核站点", fee=Decimal("380.00"), eligibility="具有大专及以上学历，或从事相关工作满2年。",
+            notice="请如实填写报名信息，提交后将在规定工作日内完成审核。", pledge="本人承诺所填信息真实、准确、完整。",
+            required_sections=["basic", "education", "work"], photo_rules={"formats": ["jpg", "png"]},
+            categories_offered=["first", "makeup_first"], review_workdays=3))
+        if not plan.subjects:
+            plan.subjects = [Subject(name="理论", weight=50), Subject(name="实操", weight=50)]
+        plans.append(plan)
+        for site in sites:
+            _get_or_create(ExamSite, exam_plan_id=plan.id, site_id=site.id, defaults=dict(quota=100))
+    db.session.flush()
+
+    people = []
+    for n in range(60):
+        institution = institutions[n % 3]
+        birth = datetime.date(1990 + n % 12, 1 + n % 12, 1 + n % 27)
+        number = demo_id_number(institution.region_code, birth, 100 + n)
+        person = db.session.query(Person).filter_by(phone=f"1370000{n:04d}").first()
+        if person is None:
+            person = Person(name=SURNAMES[n % 20] + GIVEN[(n * 7) % 20], gender="male" if n % 2 else "female",
+                            id_type="resident", birth_date=birth, phone=f"1370000{n:04d}",
+                            email=f"candidate{n:02d}@demo.example", institution_id=institution.id,
+                            source=(CandidateSource.SCHOOL if n % 2 else CandidateSource.SOCIAL).value,
+                            enrollment_year=2022 + n % 3, major_id=major.id,
+                            verify_state=[s.value for s in VerifyState][n % 4])
+            person.set_id_number(number)
+            db.session.add(person)
+        people.append(person)
+    me = db.session.query(Person).filter_by(user_id=users["candidate"].id).first()
+    if me is None:
+        me = Person(user_id=users["candidate"].id, name="王小明", gender="male", id_type="resident",
+                    birth_date=datetime.date(1995, 5, 20), phone="13800000000", email="candidate@demo.example",
+                    source=CandidateSource.SELF.value, realname_verified=True, verify_state=VerifyState.ACCURATE.value)
+        me.set_id_number(demo_id_number("110105", datetime.date(1995, 5, 20), 1))
+        db.session.add(me)
+    db.session.flush()
+
+    # registrations in the open and the closed exam, with orders for the approved ones
+    statuses = [RegistrationStatus.DRAFT, RegistrationStatus.SUBMITTED, RegistrationStatus.APPROVED,
+                RegistrationStatus.REGISTERED, RegistrationStatus.RETURNED]
+    for n, person in enumerate(people[:30]):
+        plan = plans[1] if n % 2 else plans[2]
+        site = db.session.query(ExamSite).filter_by(exam_plan_id=plan.id, site_id=sites[n % 3].id).one()
+        status = statuses[n % len(statuses)]
+        reg = Registration(exam_plan_id=plan.id, person_id=person.id, institution_id=person.institution_id,
+                           exam_site_id=site.id, status=status.value, city="北京市",
+                           net_no=f"{now:%Y}{plan.id:02d}{n + 1:05d}",
+                           submitted_at=None if status == RegistrationStatus.DRAFT else now - rng.randint(1, 9) * day)
+        reg.subjects = [RegistrationSubject(subject_id=s.id) for s in plan.subjects]
+        db.session.add(reg)
+        if status in (RegistrationStatus.APPROVED, RegistrationStatus.REGISTERED):
+            site.seats_taken += 1
+            paid = status == RegistrationStatus.REGISTERED
+            db.session.add(Order(order_no=f"D{now:%Y%m%d}{n + 1:06d}", registration=reg,
+                                 payer_type=PayerType.PERSON.value, person_id=person.id,
+                                 institution_id=person.institution_id, amount=plan.fee,
+                                 description=plan.name,
+                                 status=(OrderStatus.PAID if paid else OrderStatus.UNPAID).value,
+                                 method="online" if paid else None, paid_at=now - day if paid else None,
+                                 expires_at=now + 3 * day))
+    db.session.flush()
+
+    for n, person in enumerate(people[40:46]):
+        issue = datetime.date.today() - datetime.timedelta(days=300 * (n + 1))
+        _get_or_create(Certificate, serial=f"{cert_types[0].code[-6:]}{issue:%Y}{n + 1:05d}", defaults=dict(
+            certificate_type_id=cert_types[0].id, person_id=person.id, institution_id=person.institution_id,
+            issue_date=issue, valid_until=issue.replace(year=issue.year + 3)))
+
+    cats = {}
+    for path in (("基础课程", "基础认证", "认证人员守则"), ("专业课程", "质量管理", "ISO 9001 审核实务")):
+        parent = None
+        for level, name in enumerate(path, start=1):
+            parent = _get_or_create(CourseCategory, name=name, parent_id=parent.id if parent else None,
+                                    defaults=dict(level=level))
+            cats[name] = parent
+    course = _get_or_create(Course, institution_id=inst.id, name="认证人员守则解读", defaults=dict(
+        category_id=cats["认证人员守则"].id, hours=Decimal("8"), status=ReviewStatus.APPROVED.value))
+    _get_or_create(TrainingPlan, plan_no="BA2026012-2026007", defaults=dict(
+        institution_id=inst.id, course_id=course.id, title="2026年第7期审核员培训",
+        start_date=datetime.date.today() + 14 * day, end_date=datetime.date.today() + 16 * day, location="北京"))
+    _get_or_create(Announcement, title="关于2027年上半年考试报名的通知", defaults=dict(
+        body="2027年上半年质量管理体系审核员考试将于下月开放报名，请考生提前完善个人资料。", published=True,
+        published_at=now))
+    _get_or_create(Announcement, title="国庆节放假期间审核时限顺延的说明", defaults=dict(
+        body="法定节假日不计入办结期限，调休上班日正常计算。", published=True, published_at=now - 20 * day))
+    _get_or_create(CalendarDay, day=datetime.date(now.year, 12, 31), defaults=dict(is_workday=False,
+                                                                                    note="协会年终盘点，暂停办理"))
+    thread = MessageThread(user_id=users["candidate"].id, category="registration", subject="报名照片上传失败怎么办？",
+                           contact="13800000000")
+    thread.posts = [MessagePost(author_id=users["candidate"].id, body="上传照片时提示背景颜色不符合，请问要求是什么？")]
+    db.session.add(thread)
+    db.session.commit()
+
+    _demo_matters(users, institutions, now)
+    return summary()
+
+
+def _demo_matters(users, institutions, now):
+    """Matters in every status, moved through the real engine."""
+    cand, institution_user, assoc, expert = (users["candidate"], users["institution"], users["association"],
+                                             users["expert"])
+    inst, other_inst = institutions[0], institutions[1]
+    specs = [
+        ("exam_registration", cand, "考试报名：2026年冬季Web前端开发（初级）考核", []),
+        ("exam_registration", cand, "考试报名：2026年秋季质量管理体系审核员考试", [("submit", cand)]),
+        ("score_recheck", cand, "成绩复核：2026年春季Web前端开发（初级）考核", [("submit", cand)]),
+        ("personnel_registration", institution_user, "人员注册：质量管理体系审核员（实习）",
+         [("submit", institution_user), ("pass_institution_review", institution_user)]),
+        ("annual_confirmation", institution_user, "年度确认：2026年度",
+         [("submit", institution_user), ("pass_institution_review", institution_user),
+          ("pass_association_review", assoc)]),
+        ("complaint", cand, "投诉：考点秩序混乱", [("submit", cand), ("refuse", assoc, "经核查，投诉事项不成立。")]),
+        ("certificate_reissue", institution_user, "证书补发：证书遗失",
+         [("submit", institution_user), ("return_institution_review", institution_user, "请补充遗失声明。")]),
+        ("appeal", cand, "申诉：对考试成绩有异议", [("submit", cand)]),
+        ("pilot_application", assoc, "证书试点申报：上海质量认证培训中心2026年第2批", [("submit", assoc)]),
+        ("site_application", assoc, "考核站点申请：广州检验检测认证集团", []),
+    ]
+    for code, applicant, title, steps in specs:
+        owner = {institution_user.id: inst.id, assoc.id: other_inst.id}.get(applicant.id)
+        matter = workflow.create_matter(code, applicant, title, institution_id=owner)
+        for step in steps:
+            name, actor = step[0], step[1]
+            workflow.apply(matter.id, name, actor, opinion=step[2] if len(step) > 2 else None)
+        if code == "personnel_registration":
+            matter.assignee_id = expert.id  # assigned for expert evaluation
+    # one overdue matter: filed long ago, still open
+    overdue = db.session.query(Matter).filter_by(type_code="score_recheck").first()
+    overdue.filed_at = now - datetime.timedelta(days=30)
+    overdue.due_date = (now - datetime.timedelta(days=24)).date()
+    db.session.commit()
+
+
+def summary():
+    return {
+        "users": db.session.query(PlatformUser).count(),
+        "institutions": db.session.query(Institution).count(),
+        "exam_plans": db.session.query(ExamPlan).count(),
+        "people": db.session.query(Person).count(),
+        "registrations": db.session.query(Registration).count(),
+        "matters": db.session.query(Matter).count(),
+    }

@@ -1,0 +1,100 @@
+"""Request-level safety nets: paging arguments, session timeouts, security
+headers, and error pages that never show database errors."""
+import logging
+import re
+import time
+
+from flask import abort, current_app, g, jsonify, request, session
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin, current_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.ui import render_page
+
+log = logging.getLogger(__name__)
+PAGING_ARG = re.compile(r"^(page|psize)_")
+
+
+def check_paging_args():
+    """FAB's list views crash on ``psize_x=abc`` and allow ``psize_x=100000``."""
+    limit = current_app.config["LIST_PAGE_SIZE_MAX"]
+    for name, value in request.args.items():
+        if not PAGING_ARG.match(name):
+            continue
+        if not value.isdigit():
+            abort(400)
+        if name.startswith("psize_") and not 1 <= int(value) <= limit:
+            abort(400)
+        if name.startswith("page_") and int(value) > 100000:
+            abort(400)
+
+
+def enforce_session_timeouts():
+    if not current_user.is_authenticated or request.path.startswith("/api/"):
+        return
+    now = int(time.time())
+    idle = now - session.get("_seen", 0)
+    age = now - session.get("_login_at", 0)
+    if idle > current_app.config["SESSION_IDLE_SECONDS"] or age > current_app.config["SESSION_ABSOLUTE_SECONDS"]:
+        logout_user()
+        session.clear()
+        g.user = AnonymousUserMixin()
+        return
+    session["_seen"] = now
+
+
+def security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _error(status, message):
+    if not hasattr(g, "user"):  # refused before FAB's before_request (CSRF, size)
+        g.user = current_user
+    if _wants_json():
+        return jsonify(message=message), status
+    return render_page("error.html", status=status, message=message), status
+
+
+def init_app(app):
+    app.before_request(check_paging_args)
+    app.before_request(enforce_session_timeouts)
+    app.after_request(security_headers)
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _error(400, _("The request is not valid."))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return _error(403, _("You do not have permission to open this page."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return _error(404, _("The page or record does not exist."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return _error(413, _("The upload is too large."))
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return _error(429, _("Too many attempts; please wait a minute and try again."))
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(exc):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.exception("database error")
+        return _error(500, _("The operation could not be completed. Please try again later."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return _error(500, _("The operation could not be completed. Please try again later."))

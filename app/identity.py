@@ -1,0 +1,48 @@
+"""Identity rules: resident ID numbers (GB 11643), password complexity."""
+import datetime
+import re
+
+from flask_babel import gettext as _
+from wtforms.validators import ValidationError
+
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+CHECK_CHARS = "10X98765432"
+
+
+class IdNumberError(ValueError):
+    pass
+
+
+def check_digit(first17):
+    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+
+
+def upgrade_15(number):
+    """A legacy 15-digit number becomes 18 digits (century 19, check digit added)."""
+    first17 = number[:6] + "19" + number[6:]
+    return first17 + check_digit(first17)
+
+
+def parse_resident_id(value):
+    """Validate and normalise; returns (number, birth_date, gender_code)."""
+    number = (value or "").strip().upper()
+    if re.fullmatch(r"\d{15}", number):
+        number = upgrade_15(number)
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        raise IdNumberError(_("An ID number has 18 characters: 17 digits and a digit or X."))
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise IdNumberError(_("The date of birth in the ID number is not a real date.")) from None
+    if not datetime.date(1900, 1, 1) <= birth <= datetime.date.today():
+        raise IdNumberError(_("The date of birth in the ID number is not a real date."))
+    if check_digit(number[:17]) != number[17]:
+        raise IdNumberError(_("The check digit of the ID number is wrong."))
+    gender = "male" if int(number[16]) % 2 else "female"
+    return number, birth, gender
+
+
+def password_complexity(password):
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: at least 8 characters, letters and digits."""
+    if len(password or "") < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationError(_("The password needs at least 8 characters, with letters and digits."))

@@ -1,0 +1,79 @@
+"""Matter-type declarations (SPEC core concepts, F1–F7, E3, E6–E9).
+
+Most matters are a review chain: the applicant submits, each stage passes it
+on or returns it with an opinion, the last stage approves or refuses.  The
+chain builder declares that shape once; a type with another shape declares
+its own states and transitions.
+"""
+from flask_babel import lazy_gettext as _l
+
+from app.roles import ASSOCIATION, EXPERT, INSTITUTION
+from app.workflow import MatterType, State, T, register
+from models.enums import MatterCategory as Cat
+from models.enums import MatterStatus as S
+
+DRAFT = State("draft", _l("Drafts"), S.DRAFT)
+RETURNED = State("returned", _l("Returned for correction"), S.IN_PROGRESS)
+DONE = State("done", _l("Completed"), S.COMPLETED)
+REFUSED = State("refused", _l("Not approved"), S.COMPLETED)
+WITHDRAWN = State("withdrawn", _l("Withdrawn"), S.COMPLETED)
+
+STAGES = {
+    "institution_review": (_l("Institution first review"), {INSTITUTION}),
+    "out_institution_review": (_l("Review by the institution left"), {INSTITUTION}),
+    "in_institution_review": (_l("Review by the institution joined"), {INSTITUTION}),
+    "expert_review": (_l("Expert evaluation"), {EXPERT}),
+    "association_review": (_l("Association approval"), {ASSOCIATION}),
+}
+
+
+def chain(code, name, category, deadline, stages, online_entry=None):
+    """A review chain: draft → stage 1 → … → done, with return and refusal."""
+    states = [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + [
+        State(s, STAGES[s][0], S.IN_PROGRESS) for s in stages]
+    first, last = stages[0], stages[-1]
+    transitions = [
+        T("submit", _l("Submit"), "draft", first, applicant_only=True),
+        T("resubmit", _l("Resubmit"), "returned", first, applicant_only=True),
+        T("withdraw", _l("Withdraw"), first, "withdrawn", applicant_only=True),
+    ]
+    for i, stage in enumerate(stages):
+        roles = STAGES[stage][1]
+        expert = stage == "expert_review"
+        nxt = stages[i + 1] if i + 1 < len(stages) else "done"
+        label = _l("Approve") if nxt == "done" else _l("Pass on")
+        transitions += [
+            T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert),
+            T(f"return_{stage}", _l("Return for correction"), stage, "returned", roles,
+              assignee_only=expert, opinion=True),
+        ]
+    transitions.append(T("refuse", _l("Refuse"), last, "refused", STAGES[last][1], opinion=True))
+    return register(MatterType(code, name, category.value, deadline, states, transitions,
+                               online_entry=online_entry))
+
+
+ASSOC = ["association_review"]
+INST_ASSOC = ["institution_review", "association_review"]
+
+EXAM_REGISTRATION = chain("exam_registration", _l("Exam registration"), Cat.EXAM, None, ASSOC)
+NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National exam registration"),
+                                   Cat.CERT_PERSONNEL, 1, ASSOC)
+PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL, 15,
+                               ["institution_review", "expert_review", "association_review"])
+ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Cat.CERT_PERSONNEL, 1, INST_ASSOC)
+INSTITUTION_TRANSFER = chain("institution_transfer", _l("Transfer of practising institution"), Cat.CERT_PERSONNEL, 1,
+                             ["out_institution_review", "in_institution_review", "association_review"])
+SCORE_RECHECK = chain("score_recheck", _l("Score re-check"), Cat.EXAM, 4, ASSOC)
+COMPLAINT = chain("complaint", _l("Complaint"), Cat.CERT_PERSONNEL, 90, ASSOC)
+APPEAL = chain("appeal", _l("Appeal"), Cat.CERT_PERSONNEL, 90, ["expert_review", "association_review"])
+EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.CERT_PERSONNEL, None, ASSOC)
+OLD_COURSE_REREVIEW = chain("old_course_rereview", _l("Old-course re-review"), Cat.CERT_PERSONNEL, None,
+                            ["expert_review", "association_review"])
+CERTIFICATE_CANCELLATION = chain("certificate_cancellation", _l("Certificate cancellation"), Cat.CERT_PERSONNEL,
+                                 None, ASSOC)
+CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Cat.CERT_PERSONNEL, None, INST_ASSOC)
+CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information change"), Cat.CERT_PERSONNEL, None,
+                           INST_ASSOC)
+MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC)
+PILOT_APPLICATION = chain("pilot_application", _l("Pilot certificate application"), Cat.INSTITUTION, None, ASSOC)
+SITE_APPLICATION = chain("site_application", _l("Assessment site application"), Cat.INSTITUTION, None, ASSOC)

@@ -1,0 +1,38 @@
+"""Reference data every installation needs: administrative divisions and
+the matter-type catalogue.  Idempotent."""
+import csv
+import os
+
+from app.extensions import db
+from models import Region
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+
+
+def load_regions():
+    base = os.path.join(DATA_DIR, "divisions")
+    rows = []
+    for filename, level, parent in (("provinces.csv", 1, None), ("cities.csv", 2, "provinceCode"),
+                                    ("areas.csv", 3, "cityCode")):
+        with open(os.path.join(base, filename), encoding="utf-8") as fh:
+            for rec in csv.DictReader(fh):
+                rows.append({"code": rec["code"], "name": rec["name"], "level": level,
+                             "parent_code": rec[parent] if parent else None})
+    existing = {code for (code,) in db.session.query(Region.code)}
+    new = [r for r in rows if r["code"] not in existing]
+    # parents first, so the foreign keys hold on every database
+    for level in (1, 2, 3):
+        batch = [r for r in new if r["level"] == level]
+        if batch:
+            db.session.execute(Region.__table__.insert(), batch)
+    db.session.commit()
+    return len(new)
+
+
+def load_all():
+    import app.matters  # noqa: F401
+    from app.workflow import sync_catalogue
+
+    added = load_regions()
+    sync_catalogue()
+    return added

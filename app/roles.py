@@ -1,0 +1,132 @@
+"""Roles of SPEC.md, declared in one place and synced into the database.
+
+Each role lists (view-name regex, permission regex) pairs, matched against
+every permission FAB registered.  Roles are ordinary database roles (not
+FAB "builtin" ones), so an operator can still adjust them (SPEC I1); the
+sync only adds what is declared.
+"""
+import logging
+import re
+
+from sqlalchemy import inspect
+
+log = logging.getLogger(__name__)
+
+ADMIN, ASSOCIATION, INSTITUTION, CANDIDATE = "Admin", "Association", "Institution", "Candidate"
+EXPERT, TEACHER, SUPPORT, FINANCE = "Expert", "Teacher", "Support", "Finance"
+ALL_ROLES = (ADMIN, ASSOCIATION, INSTITUTION, CANDIDATE, EXPERT, TEACHER, SUPPORT, FINANCE)
+
+# Roles that see every row of the views they may open (no institution filter).
+SEE_ALL_ROLES = {ADMIN, ASSOCIATION, SUPPORT, FINANCE}
+# Roles allowed to see a full ID number (each view is audited).
+FULL_ID_NUMBER_ROLES = {ADMIN, ASSOCIATION}
+
+READ = r"can_list|can_show|menu_access|can_export|can_get|can_info"
+WRITE = READ + r"|can_add|can_edit|can_delete|can_post|can_put"
+_BUSINESS_VIEWS = (
+    r"Institution|Person|Major|Region|CertificateType|ExamPlan|Subject|Site|ExamSite|Room"
+    r"|Invigilator|ExamSession|SeatAssignment|InvigilatorAssignment|PilotApplication|WeeklyReport"
+    r"|Registration|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
+    r"|Score|ExamResult|Order|Payment|Invoice|Refund|Certificate|CreditRecord|Membership"
+    r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
+    r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Delivery|Job|Statistics"
+)
+
+ROLE_PERMISSIONS = {
+    ADMIN: [(r".*", r".*")],
+    ASSOCIATION: [
+        (rf"({_BUSINESS_VIEWS})(View|Api)?", r".*"),
+        (r"People|Exams|ExamAdmin|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+    INSTITUTION: [
+        (r"(Person|Site|Room|Invigilator|PilotApplication|WeeklyReport|Registration|Course"
+         r"|TrainingPlan|TrainingRecord)(View|Api)?", WRITE),
+        (r"(ExamPlan|ExamSite|SeatAssignment|Score|ExamResult|Order|Certificate|Matter"
+         r"|MatterHistory|CourseTeacher)(View|Api)?", READ),
+        (r"MatterView", r"can_add|can_transition"),
+        (r"People|Exams|ExamAdmin|Certificates|Matters|Training", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+    CANDIDATE: [],  # the portal only, never the back office
+    EXPERT: [
+        (r"(Matter|MatterHistory)(View|Api)?", READ),
+        (r"MatterView", r"can_transition"),
+        (r"Matters", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+    TEACHER: [
+        (r"(CourseTeacher|TeacherCategory)(View|Api)?", READ + r"|can_edit|can_put"),
+        (r"(CourseCategory|TrainingPlan)(View|Api)?", READ),
+        (r"Training", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+    SUPPORT: [
+        (r"(MessageThread|MessagePost)(View|Api)?", r"can_list|can_show|can_add|can_edit|menu_access|can_get|can_info"),
+        (r"(Person|Registration|Certificate|Matter|Announcement)(View|Api)?", READ),
+        (r"People|Messages|Exams|Certificates|Matters|ExamAdmin", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+    FINANCE: [
+        (r"(Order|Payment|Invoice|Refund)(View|Api)?", WRITE),
+        (r"(Registration|Person|ExamPlan)(View|Api)?", READ),
+        (r"ExamAdmin|People|Exams", r"menu_access"),
+        (r"(Notification)(View|Api)?", r".*"),
+    ],
+}
+
+
+# Applicant-only transitions (submit, resubmit, withdraw) in the back office:
+# institutions file matters there; candidates file theirs in the portal.
+BACK_OFFICE_APPLICANTS = {INSTITUTION}
+
+
+def workflow_rules():
+    """Each role may see the MatterView actions of the transitions it may take."""
+    import app.matters  # noqa: F401  (declares the matter types)
+    from app.workflow import REGISTRY
+
+    rules = {}
+    for mtype in REGISTRY.values():
+        for t in mtype.transitions:
+            for role in (BACK_OFFICE_APPLICANTS if t.applicant_only else t.roles):
+                rules.setdefault(role, []).append(("MatterView", re.escape(t.name)))
+    return rules
+
+
+def _matches(rules, view_name, permission_name):
+    return any(re.fullmatch(v, view_name) and re.fullmatch(p, permission_name) for v, p in rules)
+
+
+def sync_roles(appbuilder):
+    """Register every view's permissions, then grant each declared role its share."""
+    sm = appbuilder.sm
+    for role_name in (*ROLE_PERMISSIONS, sm.auth_role_public):
+        if sm.find_role(role_name) is None:
+            sm.add_role(role_name)
+    appbuilder.add_permissions(update_perms=True)
+    session = sm.session
+    pvms = session.query(sm.permissionview_model).all()
+    generated = workflow_rules()
+    for role_name, rules in ROLE_PERMISSIONS.items():
+        rules = rules + generated.get(role_name, [])
+        role = sm.find_role(role_name)
+        have = set(role.permissions)
+        wanted = [pvm for pvm in pvms if _matches(rules, pvm.view_menu.name, pvm.permission.name)]
+        for pvm in wanted:
+            if pvm not in have:
+                role.permissions.append(pvm)
+    session.commit()
+
+
+def sync_roles_if_migrated(appbuilder):
+    """At start: sync when the schema exists (after ``flask db upgrade``)."""
+    engine = appbuilder.get_session.get_bind() if hasattr(appbuilder, "get_session") else appbuilder.session.get_bind()
+    if not inspect(engine).has_table("ab_permission_view_role"):
+        log.info("database not migrated yet: roles not synced")
+        return
+    try:
+        sync_roles(appbuilder)
+    except Exception:  # a concurrent worker may be syncing the same rows
+        appbuilder.session.rollback()
+        log.exception("role sync failed; run `flask roles-sync`")

@@ -1,0 +1,72 @@
+"""Row scope: one rule for which rows a user may reach.
+
+Association-side roles (SEE_ALL_ROLES) see every row.  An Institution user
+sees the rows whose institution is theirs; an Expert or Teacher the rows
+assigned to them.  Anyone else sees nothing.  Views, actions, the REST API,
+relationship pickers, exports and file downloads all go through here.
+"""
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import false, or_
+
+from app.roles import EXPERT, INSTITUTION, SEE_ALL_ROLES, TEACHER
+
+
+def role_names(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return {r.name for r in user.roles}
+
+
+def current_user_obj():
+    return getattr(g, "user", None)
+
+
+def sees_all(user):
+    return bool(role_names(user) & SEE_ALL_ROLES)
+
+
+def _path_clause(model, path, value):
+    """'site.institution_id' -> Model.site.has(institution_id=value)."""
+    head, _, rest = path.partition(".")
+    attr = getattr(model, head)
+    if not rest:
+        return attr == value
+    target = attr.property.mapper.class_
+    return attr.has(_path_clause(target, rest, value))
+
+
+def scope_clause(model, scope, user):
+    """SQL clause limiting ``model`` to what ``user`` may reach, or None for all.
+
+    ``scope`` maps a role to a dotted path: {"Institution": "institution_id",
+    "Expert": "assignee_id"}.  Institution paths compare with the user's
+    institution, the others with the user's id.
+    """
+    if sees_all(user):
+        return None
+    names = role_names(user)
+    clauses = []
+    for role, path in scope.items():
+        if role not in names:
+            continue
+        if role == INSTITUTION:
+            if user.institution_id is None:
+                continue
+            clauses.append(_path_clause(model, path, user.institution_id))
+        else:
+            clauses.append(_path_clause(model, path, user.id))
+    return or_(*clauses) if clauses else false()
+
+
+DEFAULT_SCOPE = {INSTITUTION: "institution_id"}
+ASSIGNED_SCOPE = {EXPERT: "assignee_id", TEACHER: "assignee_id"}
+
+
+class ScopeFilter(BaseFilter):
+    """FAB base filter applying scope_clause; ``value`` is the scope mapping."""
+    name = "scope"
+
+    def apply(self, query, value):
+        clause = scope_clause(self.model, value, current_user_obj())
+        return query if clause is None else query.filter(clause)

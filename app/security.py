@@ -1,0 +1,105 @@
+"""The platform's security manager: every authentication rule in one place.
+
+- the user model carries phone, institution and a session version;
+- a session cookie is only honoured while its version matches the user's
+  (logout and password changes bump it, so a copied cookie dies);
+- logins succeed and fail into the audit log;
+- the form and the API login share one per-IP limit and one per-account
+  failure limit, stored where the limiter stores (Redis when configured).
+"""
+import time
+
+from flask import current_app, has_request_context, session
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from limits import parse
+
+from models import PlatformUser
+from models.enums import AuditAction
+
+ACCOUNT_FAILURE_LIMIT = parse("10 per 15 minutes")
+
+
+class PlatformUserView(UserDBModelView):
+    list_columns = ["username", "first_name", "last_name", "phone", "institution", "roles", "active"]
+    show_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "roles",
+                    "active", "login_count", "last_login", "created_on"]
+    add_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "roles",
+                   "active", "password", "conf_password"]
+    edit_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "roles", "active"]
+    search_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "active"]
+    label_columns = {"phone": _l("Mobile phone"), "institution": _l("Institution")}
+
+
+class PlatformSecurityManager(SecurityManager):
+    user_model = PlatformUser
+    userdbmodelview = PlatformUserView
+
+    def create_login_manager(self, app):
+        lm = LoginManager(app)
+        lm.login_view = "AuthDBView.login"
+        lm.login_message = _l("Please log in to access this page.")
+        lm.user_loader(self.load_session_user)
+        return lm
+
+    def load_session_user(self, pk):
+        user = self.load_user(pk)
+        if user is None or session.get("_sv") != user.session_version:
+            return None
+        return user
+
+    def register_views(self):
+        super().register_views()
+        if self.is_auth_limited:  # FAB limits only the form; the API login too
+            api = next(v for v in self.appbuilder.baseviews if isinstance(v, SecurityApi))
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
+
+    # --- login, failures, logout ------------------------------------------------
+    def auth_user_db(self, username, password):
+        key = (username or "").strip().lower()
+        storage = self.limiter.limiter
+        if key and not storage.test(ACCOUNT_FAILURE_LIMIT, "login-account", key):
+            self._audit_login(AuditAction.LOGIN_FAILED, None, username, reason="account throttled")
+            return None
+        user = super().auth_user_db(username, password)
+        if user is None:
+            if key:
+                storage.hit(ACCOUNT_FAILURE_LIMIT, "login-account", key)
+            self._audit_login(AuditAction.LOGIN_FAILED, None, username)
+        return user
+
+    def on_user_login(self, user):
+        now = int(time.time())
+        session["_sv"] = user.session_version
+        session["_login_at"] = now
+        session["_seen"] = now
+        session.permanent = True
+        self._audit_login(AuditAction.LOGIN, user, user.username)
+
+    def on_user_logout(self, user):
+        end_sessions(user)
+        self._audit_login(AuditAction.LOGOUT, user, user.username)
+        session.clear()
+
+    def reset_password(self, userid, password):
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        end_sessions(user)
+        if has_request_context() and current_user and current_user.is_authenticated and current_user.id == user.id:
+            session["_sv"] = user.session_version  # keep the changer's own session
+
+    def _audit_login(self, action, user, username, reason=None):
+        from app.audit import record
+
+        record(action, "PlatformUser", user.id if user else None,
+               {"username": username, **({"reason": reason} if reason else {})}, actor=user,
+               actor_name=username)
+
+
+def end_sessions(user):
+    """Invalidate every cookie session of ``user`` (logout, password change)."""
+    user.session_version = (user.session_version or 1) + 1
+    current_app.appbuilder.session.commit()

@@ -1,0 +1,31 @@
+"""Celery tasks: thin wrappers over services."""
+import datetime
+
+from app.celery_app import celery
+
+
+@celery.task(name="deliver", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def deliver(delivery_id):
+    """Hand one queued e-mail or SMS to its backend and record the outcome."""
+    from app.extensions import db
+    from app.services.delivery import backend_for
+    from models import Delivery
+    from models.enums import DeliveryStatus
+
+    item = db.session.get(Delivery, delivery_id)
+    if item is None or item.status == DeliveryStatus.SENT.value:
+        return "skipped"
+    try:
+        backend_for(item.channel).send(item.channel, item.recipient, item.subject, item.body)
+    except Exception as exc:  # the backend's failure is recorded, not lost
+        item.status, item.error = DeliveryStatus.FAILED.value, str(exc)[:2000]
+        db.session.commit()
+        raise
+    item.status, item.sent_at = DeliveryStatus.SENT.value, datetime.datetime.now()
+    db.session.commit()
+    return "sent"
+
+
+@celery.task(name="ping")
+def ping():
+    return "pong"

@@ -1,0 +1,7 @@
+"""Render a page outside FAB's views with FAB's layout (menu, language, user)."""
+from flask import current_app, render_template
+
+
+def render_page(template, **context):
+    appbuilder = current_app.appbuilder
+    return render_template(template, appbuilder=appbuilder, base_template=appbuilder.base_template, **context)

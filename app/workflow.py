@@ -1,0 +1,265 @@
+"""The one workflow engine.  Matter types (app/matters/) declare states and
+transitions as data; ``apply`` checks state, role, applicant/assignee and
+opinion inside one transaction (row lock on PostgreSQL), writes the history
+row, updates stage/status/due date, runs the effects and notifies the people
+concerned."""
+import datetime
+from dataclasses import dataclass, field
+
+from flask_appbuilder.security.sqla.models import Role
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.roles import INSTITUTION
+from app.scoping import role_names, sees_all
+from app.services import notifications
+from app.workdays import add_workdays
+from models import BusinessNumberCounter, Matter, MatterHistory, MatterType as MatterTypeRow, PlatformUser
+from models.enums import MatterStatus
+
+
+class WorkflowError(Exception):
+    """A refused transition; ``str()`` is a translated message for the user."""
+
+
+@dataclass(frozen=True)
+class State:
+    code: str
+    label: object
+    status: MatterStatus
+
+
+@dataclass(frozen=True)
+class T:
+    """A transition: name, from-state(s), to-state, who may take it."""
+    name: str
+    label: object
+    source: tuple
+    target: str
+    roles: frozenset = frozenset()
+    applicant_only: bool = False
+    assignee_only: bool = False
+    opinion: bool = False
+    effects: tuple = ()
+
+    def __post_init__(self):
+        if isinstance(self.source, str):
+            object.__setattr__(self, "source", (self.source,))
+        object.__setattr__(self, "roles", frozenset(self.roles))
+
+
+@dataclass
+class MatterType:
+    code: str
+    name: object
+    category: str
+    deadline_workdays: object  # int or None
+    states: list
+    transitions: list
+    initial: str = "draft"
+    online_entry: str = None
+    _states: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._states = {s.code: s for s in self.states}
+        for t in self.transitions:
+            unknown = set(t.source + (t.target,)) - set(self._states)
+            assert not unknown, f"{self.code}.{t.name}: unknown states {unknown}"
+
+    def state(self, code):
+        return self._states[code]
+
+    def transition(self, name):
+        for t in self.transitions:
+            if t.name == name:
+                return t
+        return None
+
+
+REGISTRY = {}
+
+
+def stage_label(code):
+    """Translated label of a stage code, whatever the matter type."""
+    for mtype in REGISTRY.values():
+        if code in mtype._states:
+            return mtype.state(code).label
+    return code
+
+
+def transition_names():
+    """Every transition name with its label, once (the back office's actions)."""
+    seen = {}
+    for mtype in REGISTRY.values():
+        for t in mtype.transitions:
+            seen.setdefault(t.name, t)
+    return seen
+
+
+def register(matter_type):
+    REGISTRY[matter_type.code] = matter_type
+    return matter_type
+
+
+def matter_type_of(matter):
+    return REGISTRY[matter.type_code]
+
+
+# --- business numbers ---------------------------------------------------------------
+def allocate_business_no(moment=None):
+    """``yyyymmddHH`` + 4-digit sequence, unique under concurrency: one atomic
+    upsert per number on the hour's counter row (no read-then-write race)."""
+    moment = moment or datetime.datetime.now()
+    hour_key = moment.strftime("%Y%m%d%H")
+    table = BusinessNumberCounter.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(hour_key=hour_key, last_value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.hour_key], set_={"last_value": table.c.last_value + 1}
+    ).returning(table.c.last_value)
+    seq = db.session.execute(stmt).scalar_one()
+    if seq > 9999:
+        raise WorkflowError(str(_l("Too many matters this hour; please try again later.")))
+    return f"{hour_key}{seq:04d}"
+
+
+# --- creating and moving matters -----------------------------------------------------
+def create_matter(type_code, applicant, title, institution_id=None, obj=None, payload=None, commit=True):
+    mtype = REGISTRY[type_code]
+    matter = Matter(
+        business_no=allocate_business_no(),
+        type_code=type_code,
+        title=str(title),
+        state=mtype.initial,
+        status=mtype.state(mtype.initial).status.value,
+        applicant_id=applicant.id,
+        institution_id=institution_id if institution_id is not None else applicant.institution_id,
+        object_type=type(obj).__name__ if obj is not None else None,
+        object_id=getattr(obj, "id", None),
+        payload=payload or {},
+    )
+    db.session.add(matter)
+    if commit:
+        db.session.commit()
+    return matter
+
+
+def _may_take(t, matter, user):
+    """Role, applicant/assignee and institution checks for one transition."""
+    names = role_names(user)
+    if t.applicant_only:
+        return matter.applicant_id == user.id
+    if not (t.roles & names):
+        return False
+    if t.assignee_only and matter.assignee_id != user.id:
+        return False
+    if INSTITUTION in t.roles and not sees_all(user) and not (t.roles & names - {INSTITUTION}):
+        return user.institution_id is not None and matter.institution_id == user.institution_id
+    return True
+
+
+def available_transitions(matter, user):
+    mtype = matter_type_of(matter)
+    return [t for t in mtype.transitions if matter.state in t.source and _may_take(t, matter, user)]
+
+
+def concerned_users(matter, actor):
+    """Applicant, assignee, and whoever may act on the matter's new state."""
+    users = {matter.applicant, matter.assignee}
+    mtype = matter_type_of(matter)
+    roles = set()
+    for t in mtype.transitions:
+        if matter.state in t.source and not t.applicant_only and not t.assignee_only:
+            roles |= t.roles
+    if roles:
+        query = db.session.query(PlatformUser).filter(PlatformUser.active.is_(True))
+        for user in query.filter(PlatformUser.roles.any(Role.name.in_(roles))):
+            if any(_may_take(t, matter, user) for t in mtype.transitions if matter.state in t.source):
+                users.add(user)
+    users.discard(None)
+    return [u for u in users if u.id != actor.id]
+
+
+def _lock(matter_id):
+    stmt = select(Matter).where(Matter.id == matter_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
+    """Take one transition; raises WorkflowError (nothing written) when refused."""
+    try:
+        matter = _lock(matter_id)
+        if matter is None:
+            raise WorkflowError(str(_l("The matter does not exist.")))
+        mtype = matter_type_of(matter)
+        t = mtype.transition(transition_name)
+        if t is None:
+            raise WorkflowError(str(_l("Unknown operation.")))
+        if matter.state not in t.source:
+            raise WorkflowError(str(_l('Matter %(no)s is at stage "%(stage)s"; "%(op)s" is not possible now.',
+                                       no=matter.business_no, stage=mtype.state(matter.state).label, op=t.label)))
+        if not _may_take(t, matter, user):
+            raise WorkflowError(str(_l('You may not take "%(op)s" on matter %(no)s.', op=t.label, no=matter.business_no)))
+        opinion = (opinion or "").strip() or None
+        if t.opinion and not opinion:
+            raise WorkflowError(str(_l('"%(op)s" needs an opinion.', op=t.label)))
+        _move(matter, mtype, t, user, opinion, attachment_id)
+        for effect in t.effects:
+            effect(matter, t, user)
+        deliveries = notifications.notify(
+            concerned_users(matter, user),
+            _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
+            _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title, stage=mtype.state(matter.state).label)
+            + (f" {opinion}" if opinion else ""),
+            link=f"/matterview/show/{matter.id}",
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    notifications.dispatch(deliveries)
+    return matter
+
+
+def _move(matter, mtype, t, user, opinion, attachment_id):
+    now = datetime.datetime.now()
+    from_state = matter.state
+    new_state = mtype.state(t.target)
+    was_draft = matter.status == MatterStatus.DRAFT.value
+    matter.state = new_state.code
+    matter.status = new_state.status.value
+    if was_draft and new_state.status == MatterStatus.IN_PROGRESS:
+        matter.filed_at = now
+        deadline = deadline_of(mtype.code)
+        if deadline:
+            matter.due_date = add_workdays(now.date(), deadline)
+    if new_state.status == MatterStatus.COMPLETED:
+        matter.completed_at = now
+    elif new_state.status == MatterStatus.DRAFT:
+        matter.filed_at = matter.due_date = None
+    db.session.add(MatterHistory(matter=matter, transition=t.name, from_state=from_state,
+                                 to_state=new_state.code, actor_id=user.id, at=now,
+                                 opinion=opinion, attachment_id=attachment_id))
+
+
+def sync_catalogue():
+    """Write the declared matter types into the catalogue table (names, deadlines
+    stay editable there; new types are added)."""
+    for mtype in REGISTRY.values():
+        row = db.session.get(MatterTypeRow, mtype.code)
+        if row is None:
+            db.session.add(MatterTypeRow(code=mtype.code, name=str(mtype.name), category=mtype.category,
+                                         deadline_workdays=mtype.deadline_workdays,
+                                         online_entry=mtype.online_entry, enabled=True))
+    db.session.commit()
+
+
+def deadline_of(matter_type_code):
+    row = db.session.get(MatterTypeRow, matter_type_code)
+    return row.deadline_workdays if row else REGISTRY[matter_type_code].deadline_workdays

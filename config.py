@@ -1,0 +1,104 @@
+"""Every setting, read from the environment, with embedded defaults.
+
+Development needs no environment at all: SQLite under instance/, jobs run
+in-process, limiter in memory. Production (APP_ENV=production) refuses to
+start with the default secret key.
+"""
+import os
+from datetime import timedelta
+
+from flask_appbuilder.security.manager import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("INSTANCE_DIR", os.path.join(BASE_DIR, "instance"))
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _bool(name, default=False):
+    return str(_env(name, default)).lower() in ("1", "true", "yes", "on")
+
+
+APP_ENV = _env("APP_ENV", "development")
+SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+# Keys for ID numbers: AES-GCM encryption and an HMAC blind index.  In
+# development they are derived from SECRET_KEY; production must set them.
+ID_NUMBER_ENC_KEY = _env("ID_NUMBER_ENC_KEY")
+ID_NUMBER_HMAC_KEY = _env("ID_NUMBER_HMAC_KEY")
+
+SQLALCHEMY_DATABASE_URI = _env(
+    "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "platform.db")
+)
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Background jobs: without REDIS_URL tasks run in-process (Celery eager mode).
+REDIS_URL = _env("REDIS_URL")
+CELERY = {
+    "broker_url": REDIS_URL or "memory://",
+    "result_backend": REDIS_URL or "cache+memory://",
+    "task_always_eager": not REDIS_URL,
+    "task_eager_propagates": True,
+    "task_ignore_result": False,
+    "broker_connection_retry_on_startup": True,
+}
+
+# Delivery backends for e-mail and SMS (dotted paths, pluggable).
+EMAIL_BACKEND = _env("EMAIL_BACKEND", "app.services.delivery.ConsoleBackend")
+SMS_BACKEND = _env("SMS_BACKEND", "app.services.delivery.ConsoleBackend")
+
+# Flask-AppBuilder
+APP_NAME = "认证考务平台"
+APP_THEME = ""
+AUTH_TYPE = AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+FAB_SECURITY_MANAGER_CLASS = "app.security.PlatformSecurityManager"
+FAB_INDEX_VIEW = "views.home.HomeView"
+FAB_UPDATE_PERMS = False  # permissions are synced explicitly after migrations
+FAB_CREATE_DB = False
+FAB_ADD_SECURITY_API = False  # FAB's user/role REST API answers 500s under fuzzing
+FAB_API_SWAGGER_UI = True
+FAB_API_MAX_PAGE_SIZE = 100
+FAB_SAFE_REDIRECT_HOSTS = [h for h in _env("SAFE_REDIRECT_HOSTS", "").split(",") if h]
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.identity.password_complexity"
+LIST_PAGE_SIZE_MAX = 100
+
+# Login throttling on the form and the API, storage shared between workers.
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per minute")
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
+RATELIMIT_HEADERS_ENABLED = True
+
+# Sessions: HttpOnly, SameSite=Lax, Secure in production; idle and absolute timeouts.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = APP_ENV == "production"
+REMEMBER_COOKIE_HTTPONLY = True
+PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(_env("SESSION_IDLE_MINUTES", 30)))
+SESSION_IDLE_SECONDS = int(_env("SESSION_IDLE_MINUTES", 30)) * 60
+SESSION_ABSOLUTE_SECONDS = int(_env("SESSION_ABSOLUTE_HOURS", 12)) * 3600
+
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_MB", 32)) * 1024 * 1024
+UPLOAD_DIR = _env("UPLOAD_DIR", os.path.join(INSTANCE_DIR, "uploads"))
+
+# Babel: Chinese first, English second.
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# Demo data is only ever loaded on request, never in production.
+DEMO_PASSWORD = "Demo@2026"

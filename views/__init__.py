@@ -1,0 +1,21 @@
+"""Registers every view, API and blueprint on the AppBuilder, grouped by
+business area (人员, 考试, 考务, 证书, 事项, 培训, 消息, 统计, 系统)."""
+from views.admin import certificates, examadmin, exams, matters, messages, people, statistics, system, training
+
+AREAS = [people, exams, examadmin, certificates, matters, training, messages, statistics, system]
+
+
+def register_views(appbuilder):
+    for area in AREAS:
+        category, category_label = area.CATEGORY
+        for view, label in area.MENU:
+            # menu item name: the model name (the view's own permission name is <Model>View)
+            appbuilder.add_view(view, view.__name__.removesuffix("View"), label=label, category=category, category_label=category_label)
+        for api in area.APIS:
+            appbuilder.add_api(api)
+    from views import health, notifications
+
+    from flask import current_app
+
+    current_app.register_blueprint(health.bp)
+    current_app.register_blueprint(notifications.bp)

@@ -1,0 +1,68 @@
+"""考务: registrations, rooms, invigilators, scheduling, scores, payments, reports."""
+from flask_babel import lazy_gettext as _l
+
+from models import (
+    ExamResult, ExamSession, Invigilator, InvigilatorAssignment, Invoice, MaterialEntry, Order, Payment, Refund,
+    Registration, Room, Score, SeatAssignment, WeeklyReport,
+)
+from views.base import model_api, model_view
+
+CATEGORY = ("ExamAdmin", _l("Exam administration"))
+
+RegistrationView = model_view(
+    Registration,
+    list_columns=["net_no", "person", "exam_plan", "category", "exam_site", "institution", "status", "submitted_at"],
+    search_columns=["net_no", "exam_plan", "category", "institution", "status", "submitted_at"])
+MaterialEntryView = model_view(MaterialEntry, list_columns=["registration", "section", "created_at"],
+                               search_columns=["section"])
+RoomView = model_view(Room, list_columns=["name", "institution", "site", "room_type", "capacity", "status"],
+                      search_columns=["name", "institution", "room_type", "status"])
+InvigilatorView = model_view(Invigilator, list_columns=["staff_no", "name", "phone", "institution", "region"],
+                             search_columns=["staff_no", "name", "phone", "institution"])
+ExamSessionView = model_view(ExamSession, list_columns=["exam_plan", "subject", "name", "starts_at", "ends_at"],
+                             search_columns=["exam_plan", "name", "starts_at"], scope=None)
+SeatAssignmentView = model_view(SeatAssignment,
+                                list_columns=["ticket_no", "registration", "session", "room", "seat_no", "published"],
+                                search_columns=["ticket_no", "published"])
+InvigilatorAssignmentView = model_view(InvigilatorAssignment, list_columns=["session", "room", "invigilator", "duty"],
+                                       search_columns=["duty"])
+ScoreView = model_view(Score, list_columns=["registration", "subject", "score", "absent"], search_columns=["absent"])
+ExamResultView = model_view(ExamResult, list_columns=["registration", "total", "passed", "published_at"],
+                            search_columns=["passed", "published_at"])
+OrderView = model_view(
+    Order, list_columns=["order_no", "payer_type", "person", "institution", "amount", "status", "method", "paid_at"],
+    search_columns=["order_no", "payer_type", "institution", "status", "method", "paid_at"])
+PaymentView = model_view(Payment, list_columns=["order", "method", "gateway", "transaction_id", "amount", "status",
+                                                "created_at"],
+                         search_columns=["method", "gateway", "transaction_id", "status"])
+InvoiceView = model_view(Invoice, list_columns=["order", "title", "tax_no", "email", "status"],
+                         search_columns=["title", "tax_no", "status"])
+RefundView = model_view(Refund, list_columns=["order", "amount", "reason", "status"], search_columns=["status"])
+WeeklyReportView = model_view(WeeklyReport, list_columns=["institution", "week_start", "registrations", "status"],
+                              search_columns=["institution", "week_start", "status"])
+
+MENU = [
+    (RegistrationView, _l("Registrations")),
+    (MaterialEntryView, _l("Application materials")),
+    (RoomView, _l("Exam rooms")),
+    (InvigilatorView, _l("Invigilators")),
+    (ExamSessionView, _l("Exam sessions")),
+    (SeatAssignmentView, _l("Seat plan")),
+    (InvigilatorAssignmentView, _l("Invigilation duties")),
+    (ScoreView, _l("Subject scores")),
+    (ExamResultView, _l("Certification results")),
+    (OrderView, _l("Orders")),
+    (PaymentView, _l("Payments")),
+    (InvoiceView, _l("Invoices")),
+    (RefundView, _l("Refunds")),
+    (WeeklyReportView, _l("Weekly reports")),
+]
+APIS = [
+    model_api(Registration, list_columns=["id", "net_no", "person_id", "exam_plan_id", "category", "institution_id",
+                                          "status", "submitted_at"],
+              base_permissions=["can_get", "can_info"]),
+    model_api(Room, list_columns=["id", "name", "institution_id", "room_type", "capacity", "status"]),
+    model_api(Invigilator, list_columns=["id", "staff_no", "name", "phone", "institution_id"]),
+    model_api(Order, list_columns=["id", "order_no", "payer_type", "institution_id", "amount", "status", "paid_at"],
+              base_permissions=["can_get", "can_info"]),
+]

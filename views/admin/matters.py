@@ -1,0 +1,134 @@
+"""事项: matters with their workflow actions, history and the catalogue."""
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+import app.matters  # noqa: F401  (declares the matter types)
+from app import workflow
+from app.workflow import WorkflowError
+from models import Matter, MatterHistory, MatterType
+from views.base import PlatformModelView, model_api, model_view
+
+CATEGORY = ("Matters", _l("Matters"))
+
+
+def _transition_action(name, t):
+    """A FAB action per transition: it opens the confirm page (opinion field)."""
+    def run(self, items):
+        items = items if isinstance(items, list) else [items]
+        return redirect(url_for(".transition", name=name, ids=",".join(str(i.id) for i in items)))
+
+    run.__name__ = f"action_{name}"
+    return action(name, t.label, confirmation=None, icon="fa-check", multiple=True, single=True)(run)
+
+
+class MatterBase(PlatformModelView):
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export", "can_transition"]
+    show_template = "platform/matter_show.html"
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        # only the transitions this user may take at the matter's current stage
+        allowed = {t.name for t in workflow.available_transitions(item, g.user)}
+        actions = {name: a for name, a in self.actions.items() if name in allowed}
+        return super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        matter = self.get_scoped(pk)
+        widgets = self._show(matter.id)
+        names = workflow.transition_names()
+        return self.render_template(
+            self.show_template, pk=matter.id, title=self.show_title, widgets=widgets,
+            related_views=self._related_views, history=matter.history, stage_label=workflow.stage_label,
+            transition_label=lambda n: names[n].label if n in names else n)
+
+    @expose("/transition/<name>", methods=["GET", "POST"])
+    @has_access
+    def transition(self, name):
+        t = workflow.transition_names().get(name)
+        if t is None or not self.appbuilder.sm.has_access(name, self.class_permission_name):
+            flash(_("You may not take this operation."), "danger")
+            return redirect(url_for(".list"))
+        ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        matters = [self.get_scoped(i) for i in ids]
+        if request.method == "POST":
+            done, errors = 0, []
+            for matter in matters:
+                try:
+                    workflow.apply(matter.id, name, g.user, opinion=request.form.get("opinion"))
+                    done += 1
+                except WorkflowError as exc:
+                    errors.append(str(exc))
+            if done:
+                flash(_("%(op)s: %(n)d matter(s) done.", op=t.label, n=done), "success")
+            for message in errors:
+                flash(message, "danger")
+            return redirect(url_for(".list"))
+        return self.render_template("platform/transition.html", t=t, matters=matters,
+                                    ids=",".join(ids), stage_label=workflow.stage_label)
+
+
+for _name, _t in workflow.transition_names().items():
+    setattr(MatterBase, f"action_{_name}", _transition_action(_name, _t))
+
+
+MatterView = model_view(
+    Matter, base=MatterBase,
+    list_columns=["business_no", "matter_type", "title", "state", "status", "applicant", "institution", "filed_at",
+                  "due_date", "overdue"],
+    search_columns=["business_no", "matter_type", "title", "state", "status", "institution", "filed_at",
+                    "due_date"],
+    show_columns=["business_no", "matter_type", "title", "state", "status", "applicant", "institution",
+                  "assignee", "filed_at", "due_date", "overdue", "completed_at"],
+    add_columns=["matter_type", "title", "institution", "assignee"],
+    edit_columns=["title", "assignee", "due_date"],
+    label_columns={"overdue": _l("Overdue")},
+    formatters_columns={
+        "state": lambda v: workflow.stage_label(v),
+        "overdue": lambda v: _("Yes") if v else "",
+    },
+    order_columns=["business_no", "filed_at", "due_date", "status"],
+)
+
+
+def _pre_add_matter(self, item):
+    """A matter created in the back office gets a business number and starts as a draft."""
+    self._guarded(item)
+    mtype = workflow.REGISTRY.get(item.type_code or getattr(item.matter_type, "code", None))
+    if mtype is None:
+        raise ValueError(_("Unknown matter type."))
+    item.type_code = mtype.code
+    item.business_no = workflow.allocate_business_no()
+    item.state = mtype.initial
+    item.status = mtype.state(mtype.initial).status.value
+    item.applicant_id = g.user.id
+    item.payload = item.payload or {}
+
+
+MatterView.pre_add = _pre_add_matter
+
+MatterHistoryView = model_view(
+    MatterHistory, list_columns=["matter", "transition", "from_state", "to_state", "actor", "at", "opinion"],
+    search_columns=["transition", "at"], base_permissions=["can_list", "can_show", "can_export"],
+    formatters_columns={"from_state": lambda v: workflow.stage_label(v),
+                        "to_state": lambda v: workflow.stage_label(v),
+                        "transition": lambda v: workflow.transition_names()[v].label
+                        if v in workflow.transition_names() else v},
+    base_order=("at", "desc"))
+MatterTypeView = model_view(
+    MatterType, list_columns=["code", "name", "category", "deadline_workdays", "online_entry", "enabled"],
+    search_columns=["code", "name", "category", "enabled"],
+    edit_columns=["name", "category", "deadline_workdays", "online_entry", "enabled"],
+    base_permissions=["can_list", "can_show", "can_edit", "can_export"], scope=None)
+
+MENU = [
+    (MatterView, _l("All matters")),
+    (MatterHistoryView, _l("Matter history")),
+    (MatterTypeView, _l("Matter catalogue")),
+]
+APIS = [model_api(Matter, list_columns=["id", "business_no", "type_code", "title", "state", "status",
+                                        "applicant_id", "institution_id", "filed_at", "due_date"],
+                  base_permissions=["can_get", "can_info"])]

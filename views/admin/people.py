@@ -1,0 +1,83 @@
+"""人员: institutions, people and their records, reference catalogues."""
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+
+from app.audit import record
+from models import CreditRecord, Education, Institution, Major, Membership, Person, Region, WorkExperience
+from models.enums import AuditAction
+from views.base import PlatformModelView, model_api, model_view
+
+CATEGORY = ("People", _l("People"))
+
+InstitutionView = model_view(
+    Institution,
+    list_columns=["name", "uscc", "kind", "region", "contact_name", "contact_phone", "status"],
+    search_columns=["name", "uscc", "kind", "contact_name", "status"],
+    add_columns=["name", "uscc", "kind", "region", "address", "contact_name", "contact_phone", "status"],
+)
+
+
+class PersonBase(PlatformModelView):
+    base_permissions = PlatformModelView.base_permissions + ["can_view_id_number"]
+
+    @expose("/id_number/<int:pk>")
+    @has_access
+    @permission_name("view_id_number")
+    def id_number(self, pk):
+        """The full ID number, for roles allowed to see it; each view is audited."""
+        person = self.get_scoped(pk)
+        record(AuditAction.VIEW_ID_NUMBER, "Person", person.id)
+        return self.render_template("platform/id_number.html", person=person, number=person.full_id_number())
+
+
+PersonView = model_view(
+    Person, base=PersonBase,
+    list_columns=["name", "gender", "id_number_masked", "phone", "institution", "source", "verify_state",
+                  "realname_verified"],
+    search_columns=["name", "phone", "email", "institution", "source", "verify_state", "realname_verified"],
+    show_columns=["name", "pinyin", "gender", "id_type", "id_number_masked", "birth_date", "phone", "email",
+                  "institution", "source", "region", "enrollment_year", "major", "major_text", "verify_state",
+                  "realname_verified", "is_expert", "is_teacher", "created_at"],
+    edit_columns=["name", "pinyin", "gender", "phone", "email", "institution", "source", "region",
+                  "enrollment_year", "major", "major_text", "verify_state", "is_expert", "is_teacher"],
+    # no generic add: an ID number is set through the identity service (check digit, blind index)
+    base_permissions=[p for p in PersonBase.base_permissions if p != "can_add"],
+)
+
+MajorView = model_view(Major, list_columns=["code", "name", "old_name", "level", "family", "version"],
+                       search_columns=["code", "name", "old_name", "level", "family"], scope=None)
+RegionView = model_view(Region, list_columns=["code", "name", "level", "parent"],
+                        search_columns=["code", "name", "level"], scope=None)
+EducationView = model_view(Education, list_columns=["person", "school", "major", "degree", "graduation_month",
+                                                    "is_highest"],
+                           search_columns=["school", "major", "degree", "is_highest"])
+WorkExperienceView = model_view(WorkExperience, list_columns=["person", "employer", "title", "start_month",
+                                                              "end_month", "years_in_occupation"],
+                                search_columns=["employer", "title"])
+CreditRecordView = model_view(CreditRecord, list_columns=["person", "kind", "occurred_on", "description"],
+                              search_columns=["kind", "occurred_on"])
+MembershipView = model_view(Membership, list_columns=["member_no", "kind", "person", "institution", "valid_until",
+                                                      "status"],
+                            search_columns=["member_no", "kind", "status"])
+
+MENU = [
+    (InstitutionView, _l("Institutions")),
+    (PersonView, _l("Candidates and personnel")),
+    (EducationView, _l("Education records")),
+    (WorkExperienceView, _l("Work résumés")),
+    (CreditRecordView, _l("Credit records")),
+    (MembershipView, _l("Memberships")),
+    (MajorView, _l("Major catalogue")),
+    (RegionView, _l("Administrative divisions")),
+]
+APIS = [
+    model_api(Institution, list_columns=["id", "name", "uscc", "kind", "contact_name", "contact_phone", "status"]),
+    model_api(Person, list_columns=["id", "name", "gender", "id_number_masked", "phone", "institution_id",
+                                    "source", "verify_state"],
+              show_columns=["id", "name", "pinyin", "gender", "id_type", "id_number_masked", "birth_date", "phone",
+                            "email", "institution_id", "source", "verify_state", "realname_verified"],
+              add_columns=["name"], edit_columns=["name", "pinyin", "gender", "phone", "email", "verify_state"],
+              base_permissions=["can_get", "can_put", "can_info"]),
+    model_api(Major, list_columns=["id", "code", "name", "old_name", "level", "family"], scope=None),
+]

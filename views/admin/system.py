@@ -1,0 +1,24 @@
+"""系统: audit log, working-day calendar, background jobs (beside FAB's users and roles)."""
+from flask_babel import lazy_gettext as _l
+
+from models import AuditLog, CalendarDay, Job
+from views.base import model_view
+
+CATEGORY = ("Security", _l("System"))
+
+AuditLogView = model_view(AuditLog, list_columns=["at", "actor_name", "action", "object_type", "object_id", "ip"],
+                          search_columns=["actor_name", "action", "object_type", "object_id", "at"],
+                          show_columns=["at", "actor_name", "action", "object_type", "object_id", "changes", "ip"],
+                          base_permissions=["can_list", "can_show", "can_export"], base_order=("at", "desc"),
+                          scope=None)
+CalendarDayView = model_view(CalendarDay, list_columns=["day", "is_workday", "note"],
+                             search_columns=["day", "is_workday"], scope=None, base_order=("day", "desc"))
+JobView = model_view(Job, list_columns=["kind", "status", "progress", "total", "created_at"],
+                     search_columns=["kind", "status"], base_permissions=["can_list", "can_show"])
+
+MENU = [
+    (AuditLogView, _l("Audit log")),
+    (CalendarDayView, _l("Working-day calendar")),
+    (JobView, _l("Background jobs")),
+]
+APIS = []

@@ -1,0 +1,278 @@
+"""Base classes for every generated back-office view and REST API.
+
+One place for: labels from the models, translated enum values, row scope
+(lists, show/edit/delete, actions, pickers, API), the Institution user's
+own institution forced on writes, and safe paging/sorting.
+"""
+from flask import abort, g, request
+from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
+from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from marshmallow.validate import OneOf
+from sqlalchemy import inspect as sa_inspect
+from werkzeug.exceptions import BadRequest
+from wtforms import SelectField
+from wtforms.validators import Optional as OptionalValidator
+
+from app.exports import EXPORT_MAX_ROWS, send_xlsx
+from app.extensions import db
+from app.scoping import DEFAULT_SCOPE, ScopeFilter, scope_clause, sees_all
+from models import Institution
+
+AUTO = object()
+HIDDEN_COLUMNS = {"id_number_enc", "id_number_hash", "password", "session_version"}
+AUTOMATIC_COLUMNS = {"created_at", "updated_at"}  # set by the model, never typed
+
+
+def column_info(model):
+    """(name, info) of every mapped column and relationship that has a label."""
+    mapper = sa_inspect(model)
+    for attr in list(mapper.column_attrs) + list(mapper.relationships):
+        info = attr.columns[0].info if hasattr(attr, "columns") else attr.info
+        if "label" in info:
+            yield attr.key, info
+
+
+def enum_columns(model):
+    return {name: info["enum"] for name, info in column_info(model) if "enum" in info}
+
+
+def target_scope(model):
+    """The scope mapping for rows of ``model`` when picked or related, or None."""
+    if model is Institution:
+        return {"Institution": "id"}
+    scope = getattr(model, "__scope__", None)
+    if scope is not None:
+        return scope
+    if "institution_id" in sa_inspect(model).columns:
+        return DEFAULT_SCOPE
+    return None
+
+
+def check_related_scope(item, user):
+    """Refuse a write that links ``item`` to a row the user may not reach,
+    whether the relationship object or only its foreign key was set."""
+    if sees_all(user):
+        return
+    mapper = sa_inspect(type(item))
+    for rel in mapper.relationships:
+        target = rel.mapper.class_
+        scope = target_scope(target)
+        if rel.direction.name != "MANYTOONE" or scope is None:
+            continue
+        related = item.__dict__.get(rel.key)  # what was assigned; never lazy-loads
+        if related is not None:
+            value = sa_inspect(related).identity[0] if sa_inspect(related).identity else None
+        else:
+            fk_column = next(iter(rel.local_columns))
+            value = getattr(item, mapper.get_property_by_column(fk_column).key)
+        clause = scope_clause(target, scope, user)
+        if value is None or clause is None:
+            continue
+        pk = rel.mapper.primary_key[0]
+        if db.session.query(target).filter(clause, pk == value).first() is None:
+            raise BadRequest(str(_l("You may not use this %(field)s.", field=rel.info.get("label", rel.key))))
+
+
+def force_own_institution(item, user):
+    if not sees_all(user) and hasattr(item, "institution_id") and "institution_id" in sa_inspect(type(item)).columns:
+        item.institution_id = user.institution_id
+
+
+class ScopedMixin:
+    """Shared set-up of views and APIs generated for a model."""
+    scope = AUTO  # role -> dotted path; AUTO = the model's; None = reference data, no row scope
+
+    def _scope_setup(self):
+        model = self.datamodel.obj
+        labels = {name: info["label"] for name, info in column_info(model)}
+        self.label_columns = {**labels, **(self.label_columns or {})}
+        if self.scope is AUTO:
+            self.scope = target_scope(model)
+        if self.scope is not None:
+            self.base_filters = list(self.base_filters or []) + [
+                [self.datamodel.get_pk_name(), ScopeFilter, self.scope]]
+
+    def _rel_query_filters(self):
+        """Restrict every relationship picker to rows the user may reach."""
+        filters = {}
+        for rel in sa_inspect(self.datamodel.obj).relationships:
+            scope = target_scope(rel.mapper.class_)
+            if scope is not None:
+                pk = rel.mapper.primary_key[0].key
+                filters[rel.key] = [[pk, ScopeFilter, scope]]
+        return filters
+
+    def _check_write(self, item):
+        user = g.user
+        force_own_institution(item, user)
+        check_related_scope(item, user)
+
+
+class PlatformModelView(ScopedMixin, ModelView):
+    page_size = 20
+    list_template = "platform/list.html"
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export"]
+
+    def __init__(self, **kwargs):
+        model = self.datamodel.obj
+        self._scope_setup()
+        enums = enum_columns(model)
+        self.formatters_columns = {
+            **{name: (lambda e: lambda v: e.label_of(v))(enum) for name, enum in enums.items()},
+            **(self.formatters_columns or {}),
+        }
+        extra = {
+            name: SelectField(self.label_columns.get(name, name), choices=[("", "")] + enum.choices(),
+                              widget=Select2Widget(), validators=[OptionalValidator()])
+            for name, enum in enums.items()
+        }
+        self.add_form_extra_fields = {**extra, **(self.add_form_extra_fields or {})}
+        self.edit_form_extra_fields = {**extra, **(self.edit_form_extra_fields or {})}
+        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
+            cols = getattr(self, attr, None)
+            if cols:
+                setattr(self, attr, [c for c in cols if c not in HIDDEN_COLUMNS])
+        pickers = self._rel_query_filters()
+        self.add_form_query_rel_fields = {**pickers, **(self.add_form_query_rel_fields or {})}
+        self.edit_form_query_rel_fields = {**pickers, **(self.edit_form_query_rel_fields or {})}
+        self.search_form_query_rel_fields = {**pickers, **(self.search_form_query_rel_fields or {})}
+        super().__init__(**kwargs)
+
+    def _init_properties(self):
+        super()._init_properties()
+        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
+            hidden = HIDDEN_COLUMNS | (AUTOMATIC_COLUMNS if attr in ("add_columns", "edit_columns") else set())
+            setattr(self, attr, [c for c in getattr(self, attr) or [] if c not in hidden])
+
+    # rows reached by id always go through the scope (FAB's action/action_post do not)
+    def get_scoped(self, pk):
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        return self._run_action(name, [pk], single=True)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        return self._run_action(request.form.get("action", ""), request.form.getlist("rowid"), single=False)
+
+    def _run_action(self, name, pks, single):
+        action = self.actions.get(name)
+        if action is None:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        items = [self.get_scoped(pk) for pk in pks]
+        return action.func(items[0] if single else items)
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("view_endpoint", self.endpoint)
+        kwargs.setdefault("can_export", self.appbuilder.sm.has_access("can_export", self.class_permission_name))
+        return super().render_template(template, **kwargs)
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """I4: the current list (same scope and search filters) as an Excel file."""
+        get_filter_args(self._filters)
+        joined = self._filters.get_joined_filters(self._base_filters)
+        _count, items = self.datamodel.query(joined, page_size=EXPORT_MAX_ROWS, page=0)
+        columns = [c for c in self.list_columns if c not in HIDDEN_COLUMNS]
+        headers = [str(self.label_columns.get(c, c)) for c in columns]
+        rows = [[self._export_value(item, c) for c in columns] for item in items]
+        return send_xlsx(f"{self.class_permission_name}.xlsx", headers, rows)
+
+    def _export_value(self, item, column):
+        value = getattr(item, column, None)
+        formatter = self.formatters_columns.get(column)
+        if formatter is not None:
+            value = formatter(value)
+        return value
+
+    def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
+        if order_column and order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        return super()._get_list_widget(filters, order_column=order_column,
+                                        order_direction=order_direction, **kwargs)
+
+    def pre_add(self, item):
+        self._guarded(item)
+
+    def pre_update(self, item):
+        self._guarded(item)
+
+    def _guarded(self, item):
+        try:
+            self._check_write(item)
+        except BadRequest as exc:
+            db.session.rollback()  # nothing half-written from populate_obj
+            raise ValueError(exc.description) from None
+
+
+class PlatformApi(ScopedMixin, ModelRestApi):
+    allow_browser_login = True
+    max_page_size = 100
+
+    def __init__(self):
+        model = self.datamodel.obj
+        self._scope_setup()
+        self.validators_columns = {
+            **{name: OneOf([m.value for m in enum]) for name, enum in enum_columns(model).items()},
+            **(self.validators_columns or {}),
+        }
+        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
+            cols = getattr(self, attr, None)
+            if cols:
+                setattr(self, attr, [c for c in cols if c not in HIDDEN_COLUMNS])
+        pickers = self._rel_query_filters()
+        self.add_query_rel_fields = {**pickers, **(self.add_query_rel_fields or {})}
+        self.edit_query_rel_fields = {**pickers, **(self.edit_query_rel_fields or {})}
+        super().__init__()
+        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns",
+                     "list_select_columns", "show_select_columns"):
+            cols = getattr(self, attr, None)
+            if cols:
+                setattr(self, attr, [c for c in cols if c.split(".")[0] not in HIDDEN_COLUMNS])
+
+    def pre_add(self, item):
+        self._check_write(item)
+
+    def pre_update(self, item):
+        self._check_write(item)
+
+
+def model_view(model, *, list_columns, search_columns=None, show_columns=None, add_columns=None,
+               edit_columns=None, scope=AUTO, base=PlatformModelView, **attrs):
+    """Generate ``<Model>View``: the class name is the permission name."""
+    body = dict(
+        datamodel=SQLAInterface(model),
+        list_columns=list_columns,
+        search_columns=search_columns or list_columns,
+        scope=scope,
+        **attrs,
+    )
+    for key, value in (("show_columns", show_columns), ("add_columns", add_columns), ("edit_columns", edit_columns)):
+        if value is not None:
+            body[key] = value
+    return type(f"{model.__name__}View", (base,), body)
+
+
+def model_api(model, *, list_columns, scope=AUTO, **attrs):
+    """Generate ``<Model>Api`` under /api/v1/<resource>."""
+    body = dict(
+        datamodel=SQLAInterface(model),
+        resource_name=model.__tablename__,
+        list_columns=list_columns,
+        show_columns=attrs.pop("show_columns", list_columns),  # nothing beyond what is declared
+        add_columns=attrs.pop("add_columns", [c for c in list_columns if c != "id"]),
+        edit_columns=attrs.pop("edit_columns", [c for c in list_columns if c != "id"]),
+        scope=scope,
+        **attrs,
+    )
+    return type(f"{model.__name__}Api", (PlatformApi,), body)
