@@ -81,8 +81,8 @@ def _changes(obj, only_changed):
 
 
 def _pk(obj):
-    identity = inspect(obj).identity
-    return identity[0] if identity and len(identity) == 1 else identity
+    key = inspect(obj).mapper.primary_key_from_instance(obj)  # set by the INSERT just flushed
+    return key[0] if len(key) == 1 else list(key)
 
 
 def _after_flush(session, flush_context):

@@ -31,9 +31,10 @@ def col(type_, label, **kw):
     return mapped_column(type_, info=info, **kw)
 
 
-def fk(target, label, nullable=True, ondelete=None, index=True, **kw):
+def fk(target, label, nullable=True, ondelete=None, index=True, use_alter=False, type_=Integer, **kw):
+    """A foreign key; ``use_alter`` breaks a cycle of tables (added after both exist)."""
     return mapped_column(
-        Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable,
+        type_, ForeignKey(target, ondelete=ondelete, use_alter=use_alter), nullable=nullable,
         index=index, info={"label": label}, **kw,
     )
 

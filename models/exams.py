@@ -112,7 +112,7 @@ class Site(TimestampMixin, Model):
     institution = relationship("Institution", info={"label": _l("Institution")})
     certificate_type_id = fk("certificate_type.id", _l("Certificate"))
     certificate_type = relationship("CertificateType", info={"label": _l("Certificate")})
-    region_code = fk("region.code", _l("Region"))
+    region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
     address = col(String(256), _l("Address"))
     status = code_col(ReviewStatus, _l("Status"), default=ReviewStatus.NOT_SUBMITTED)
@@ -175,7 +175,7 @@ class Invigilator(TimestampMixin, Model):
     staff_no = col(String(32), _l("Staff number"), nullable=False)
     name = col(String(40), _l("Name"), nullable=False)
     phone = col(String(20), _l("Mobile phone"))
-    region_code = fk("region.code", _l("Region"))
+    region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
     __table_args__ = (UniqueConstraint("institution_id", "staff_no", name="uq_invigilator_staff_no"),)
 

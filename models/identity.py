@@ -16,7 +16,7 @@ class Region(Model):
     code = col(String(12), _l("Division code"), primary_key=True)
     name = col(String(64), _l("Name"), nullable=False)
     level = col(Integer, _l("Level"), nullable=False)
-    parent_code = fk("region.code", _l("Parent division"))
+    parent_code = fk("region.code", type_=String(12), label=_l("Parent division"))
     parent = relationship("Region", remote_side=[code], info={"label": _l("Parent division")})
 
     def __repr__(self):
@@ -29,7 +29,7 @@ class Institution(TimestampMixin, Model):
     name = col(String(128), _l("Institution name"), nullable=False, unique=True)
     uscc = col(String(18), _l("Unified social credit code"), unique=True)
     kind = code_col(InstitutionKind, _l("Institution type"), default=InstitutionKind.COLLEGE)
-    region_code = fk("region.code", _l("Region"))
+    region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
     address = col(String(256), _l("Address"))
     contact_name = col(String(32), _l("Contact person"))
@@ -89,7 +89,7 @@ class Person(TimestampMixin, Model):
     birth_date = col(Date, _l("Date of birth"))
     phone = col(String(20), _l("Mobile phone"), unique=True)
     email = col(String(120), _l("E-mail"), unique=True)
-    region_code = fk("region.code", _l("Region"))
+    region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
     enrollment_year = col(Integer, _l("Enrollment year"))
     major_id = fk("major.id", _l("Major"))
@@ -97,7 +97,7 @@ class Person(TimestampMixin, Model):
     major_text = col(String(128), _l("Major (free text)"))
     verify_state = code_col(VerifyState, _l("Verification state"), default=VerifyState.NO_PHOTO)
     realname_verified = col(Boolean, _l("Real-name verified"), default=False, nullable=False)
-    photo_id = fk("attachment.id", _l("Photo"))
+    photo_id = fk("attachment.id", _l("Photo"), use_alter=True)
     is_expert = col(Boolean, _l("Expert"), default=False, nullable=False)
     is_teacher = col(Boolean, _l("Teacher"), default=False, nullable=False)
 

@@ -28,7 +28,7 @@ class Matter(TimestampMixin, Model):
     __scope__ = {"Institution": "institution_id", "Expert": "assignee_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     business_no = col(String(14), _l("Business number"), nullable=False, unique=True)
-    type_code = fk("matter_type.code", _l("Matter type"), nullable=False)
+    type_code = fk("matter_type.code", type_=String(40), label=_l("Matter type"), nullable=False)
     matter_type = relationship("MatterType", info={"label": _l("Matter type")})
     title = col(String(255), _l("Title"), nullable=False)
     state = col(String(40), _l("Stage"), nullable=False, index=True)

@@ -25,7 +25,7 @@ class Registration(TimestampMixin, Model):
     category = code_col(RegistrationCategory, _l("Registration category"), default=RegistrationCategory.FIRST)
     status = code_col(RegistrationStatus, _l("Status"), default=RegistrationStatus.DRAFT)
     city = col(String(64), _l("City"))
-    held_certificate_id = fk("certificate.id", _l("Certificate held"))
+    held_certificate_id = fk("certificate.id", _l("Certificate held"), use_alter=True)
     last_exam_date = col(Date, _l("Last exam date"))
     matter_id = fk("matter.id", _l("Matter"))
     matter = relationship("Matter", foreign_keys=[matter_id], info={"label": _l("Matter")})

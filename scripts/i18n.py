@@ -43,6 +43,7 @@ def load(locale):
 
 
 def save(catalog, locale):
+    catalog.fuzzy = False  # a fuzzy header makes pybabel skip the whole catalogue
     path = catalog_path(locale)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as fh:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:28:37.682243
+Create Date: 2026-11-23 12:40:24.792432
 
 """
 from alembic import op
@@ -70,31 +70,6 @@ def upgrade():
     with op.batch_alter_table('announcement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_announcement_title'), ['title'], unique=False)
 
-    op.create_table('attachment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('filename', sa.String(length=255), nullable=False),
-    sa.Column('content_type', sa.String(length=100), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('storage_key', sa.String(length=255), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_attachment_institution_id_institution')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_attachment_person_id_person')),
-    sa.ForeignKeyConstraint(['uploaded_by_id'], ['ab_user.id'], name=op.f('fk_attachment_uploaded_by_id_ab_user')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment')),
-    sa.UniqueConstraint('storage_key', name=op.f('uq_attachment_storage_key'))
-    )
-    with op.batch_alter_table('attachment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attachment_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attachment_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attachment_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attachment_uploaded_by_id'), ['uploaded_by_id'], unique=False)
-
     op.create_table('business_number_counter',
     sa.Column('hour_key', sa.String(length=10), nullable=False),
     sa.Column('last_value', sa.Integer(), nullable=False),
@@ -106,42 +81,6 @@ def upgrade():
     sa.Column('note', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_calendar_day'))
     )
-    op.create_table('certificate',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('serial', sa.String(length=40), nullable=False),
-    sa.Column('token', sa.String(length=64), nullable=False),
-    sa.Column('certificate_type_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('registration_id', sa.Integer(), nullable=True),
-    sa.Column('issue_date', sa.Date(), nullable=False),
-    sa.Column('valid_until', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('status_reason', sa.Text(), nullable=True),
-    sa.Column('status_changed_at', sa.DateTime(), nullable=True),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('replaced_by_id', sa.Integer(), nullable=True),
-    sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['certificate_type_id'], ['certificate_type.id'], name=op.f('fk_certificate_certificate_type_id_certificate_type')),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_certificate_institution_id_institution')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_certificate_person_id_person')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_certificate_registration_id_registration')),
-    sa.ForeignKeyConstraint(['replaced_by_id'], ['certificate.id'], name=op.f('fk_certificate_replaced_by_id_certificate')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
-    sa.UniqueConstraint('serial', name=op.f('uq_certificate_serial')),
-    sa.UniqueConstraint('token', name=op.f('uq_certificate_token'))
-    )
-    with op.batch_alter_table('certificate', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_certificate_certificate_type_id'), ['certificate_type_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_replaced_by_id'), ['replaced_by_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_certificate_valid_until'), ['valid_until'], unique=False)
-
     op.create_table('certificate_type',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -217,100 +156,16 @@ def upgrade():
     with op.batch_alter_table('matter_type', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_matter_type_category'), ['category'], unique=False)
 
-    op.create_table('person',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('pinyin', sa.String(length=80), nullable=True),
-    sa.Column('gender', sa.String(length=32), nullable=True),
-    sa.Column('id_type', sa.String(length=32), nullable=False),
-    sa.Column('id_number_enc', sa.Text(), nullable=False),
-    sa.Column('id_number_hash', sa.String(length=64), nullable=False),
-    sa.Column('id_number_masked', sa.String(length=32), nullable=False),
-    sa.Column('birth_date', sa.Date(), nullable=True),
-    sa.Column('phone', sa.String(length=20), nullable=True),
-    sa.Column('email', sa.String(length=120), nullable=True),
-    sa.Column('region_code', sa.Integer(), nullable=True),
-    sa.Column('enrollment_year', sa.Integer(), nullable=True),
-    sa.Column('major_id', sa.Integer(), nullable=True),
-    sa.Column('major_text', sa.String(length=128), nullable=True),
-    sa.Column('verify_state', sa.String(length=32), nullable=False),
-    sa.Column('realname_verified', sa.Boolean(), nullable=False),
-    sa.Column('photo_id', sa.Integer(), nullable=True),
-    sa.Column('is_expert', sa.Boolean(), nullable=False),
-    sa.Column('is_teacher', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_person_institution_id_institution')),
-    sa.ForeignKeyConstraint(['major_id'], ['major.id'], name=op.f('fk_person_major_id_major')),
-    sa.ForeignKeyConstraint(['photo_id'], ['attachment.id'], name=op.f('fk_person_photo_id_attachment')),
-    sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_person_region_code_region')),
-    sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], name=op.f('fk_person_user_id_ab_user')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
-    sa.UniqueConstraint('email', name=op.f('uq_person_email')),
-    sa.UniqueConstraint('id_number_hash', name=op.f('uq_person_id_number_hash')),
-    sa.UniqueConstraint('phone', name=op.f('uq_person_phone'))
-    )
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_gender'), ['gender'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_id_type'), ['id_type'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_major_id'), ['major_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_photo_id'), ['photo_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_region_code'), ['region_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_source'), ['source'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_user_id'), ['user_id'], unique=True)
-        batch_op.create_index(batch_op.f('ix_person_verify_state'), ['verify_state'], unique=False)
-
     op.create_table('region',
     sa.Column('code', sa.String(length=12), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
-    sa.Column('parent_code', sa.Integer(), nullable=True),
+    sa.Column('parent_code', sa.String(length=12), nullable=True),
     sa.ForeignKeyConstraint(['parent_code'], ['region.code'], name=op.f('fk_region_parent_code_region')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_region'))
     )
     with op.batch_alter_table('region', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_region_parent_code'), ['parent_code'], unique=False)
-
-    op.create_table('registration',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('net_no', sa.String(length=20), nullable=True),
-    sa.Column('exam_plan_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('exam_site_id', sa.Integer(), nullable=True),
-    sa.Column('category', sa.String(length=32), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('city', sa.String(length=64), nullable=True),
-    sa.Column('held_certificate_id', sa.Integer(), nullable=True),
-    sa.Column('last_exam_date', sa.Date(), nullable=True),
-    sa.Column('matter_id', sa.Integer(), nullable=True),
-    sa.Column('submitted_at', sa.DateTime(), nullable=True),
-    sa.Column('locked', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['exam_plan_id'], ['exam_plan.id'], name=op.f('fk_registration_exam_plan_id_exam_plan')),
-    sa.ForeignKeyConstraint(['exam_site_id'], ['exam_site.id'], name=op.f('fk_registration_exam_site_id_exam_site')),
-    sa.ForeignKeyConstraint(['held_certificate_id'], ['certificate.id'], name=op.f('fk_registration_held_certificate_id_certificate')),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_registration_institution_id_institution')),
-    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_registration_matter_id_matter')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_registration_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
-    sa.UniqueConstraint('net_no', name=op.f('uq_registration_net_no'))
-    )
-    with op.batch_alter_table('registration', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_registration_category'), ['category'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_exam_plan_id'), ['exam_plan_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_exam_site_id'), ['exam_site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_held_certificate_id'), ['held_certificate_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_matter_id'), ['matter_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_status'), ['status'], unique=False)
 
     op.create_table('ab_group_role',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -337,30 +192,6 @@ def upgrade():
     with op.batch_alter_table('ab_permission_view', schema=None) as batch_op:
         batch_op.create_index('idx_permission_id', ['permission_id'], unique=False)
         batch_op.create_index('idx_view_menu_id', ['view_menu_id'], unique=False)
-
-    op.create_table('education',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=True),
-    sa.Column('school', sa.String(length=128), nullable=False),
-    sa.Column('major', sa.String(length=128), nullable=True),
-    sa.Column('education_level', sa.String(length=32), nullable=True),
-    sa.Column('degree', sa.String(length=32), nullable=True),
-    sa.Column('start_month', sa.String(length=7), nullable=True),
-    sa.Column('graduation_month', sa.String(length=7), nullable=False),
-    sa.Column('is_highest', sa.Boolean(), nullable=False),
-    sa.Column('document_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['document_id'], ['attachment.id'], name=op.f('fk_education_document_id_attachment')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_education_person_id_person')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_education_registration_id_registration'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_education'))
-    )
-    with op.batch_alter_table('education', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_education_document_id'), ['document_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_education_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_education_registration_id'), ['registration_id'], unique=False)
 
     op.create_table('exam_plan',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -400,26 +231,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_exam_plan_reg_start'), ['reg_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_exam_plan_reviewer'), ['reviewer'], unique=False)
 
-    op.create_table('exam_result',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=False),
-    sa.Column('total', sa.Numeric(precision=6, scale=2), nullable=True),
-    sa.Column('passed', sa.Boolean(), nullable=False),
-    sa.Column('published_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_exam_result_registration_id_registration'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_exam_result'))
-    )
-    with op.batch_alter_table('exam_result', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_exam_result_registration_id'), ['registration_id'], unique=True)
-
     op.create_table('institution',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('uscc', sa.String(length=18), nullable=True),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('region_code', sa.Integer(), nullable=True),
+    sa.Column('region_code', sa.String(length=12), nullable=True),
     sa.Column('address', sa.String(length=256), nullable=True),
     sa.Column('contact_name', sa.String(length=32), nullable=True),
     sa.Column('contact_phone', sa.String(length=20), nullable=True),
@@ -435,60 +252,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_institution_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_institution_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_institution_status'), ['status'], unique=False)
-
-    op.create_table('material_entry',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=False),
-    sa.Column('section', sa.String(length=32), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('attachment_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_material_entry_attachment_id_attachment')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_material_entry_registration_id_registration'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_material_entry'))
-    )
-    with op.batch_alter_table('material_entry', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_material_entry_attachment_id'), ['attachment_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_material_entry_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_material_entry_section'), ['section'], unique=False)
-
-    op.create_table('teacher_category',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('category_id', sa.Integer(), nullable=False),
-    sa.Column('experience', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['category_id'], ['course_category.id'], name=op.f('fk_teacher_category_category_id_course_category')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_teacher_category_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_teacher_category')),
-    sa.UniqueConstraint('person_id', 'category_id', name='uq_teacher_category')
-    )
-    with op.batch_alter_table('teacher_category', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_teacher_category_category_id'), ['category_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_teacher_category_person_id'), ['person_id'], unique=False)
-
-    op.create_table('work_experience',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=True),
-    sa.Column('employer', sa.String(length=128), nullable=False),
-    sa.Column('department', sa.String(length=64), nullable=True),
-    sa.Column('title', sa.String(length=64), nullable=True),
-    sa.Column('start_month', sa.String(length=7), nullable=False),
-    sa.Column('end_month', sa.String(length=7), nullable=True),
-    sa.Column('years_in_occupation', sa.Integer(), nullable=True),
-    sa.Column('referee', sa.String(length=40), nullable=True),
-    sa.Column('referee_phone', sa.String(length=20), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint('years_in_occupation IS NULL OR (years_in_occupation >= 0 AND years_in_occupation <= 50)', name=op.f('ck_work_years')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_work_experience_person_id_person')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_work_experience_registration_id_registration'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_work_experience'))
-    )
-    with op.batch_alter_table('work_experience', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_work_experience_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_work_experience_registration_id'), ['registration_id'], unique=False)
 
     op.create_table('ab_permission_view_role',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -569,7 +332,7 @@ def upgrade():
     sa.Column('staff_no', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
-    sa.Column('region_code', sa.Integer(), nullable=True),
+    sa.Column('region_code', sa.String(length=12), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_invigilator_institution_id_institution')),
@@ -580,56 +343,6 @@ def upgrade():
     with op.batch_alter_table('invigilator', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invigilator_institution_id'), ['institution_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invigilator_region_code'), ['region_code'], unique=False)
-
-    op.create_table('membership',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('member_no', sa.String(length=32), nullable=True),
-    sa.Column('valid_until', sa.Date(), nullable=True),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_membership_institution_id_institution')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_membership_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
-    sa.UniqueConstraint('member_no', name=op.f('uq_membership_member_no'))
-    )
-    with op.batch_alter_table('membership', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_membership_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_membership_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_membership_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_membership_status'), ['status'], unique=False)
-
-    op.create_table('payment_order',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('order_no', sa.String(length=32), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=True),
-    sa.Column('payer_type', sa.String(length=32), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('description', sa.String(length=255), nullable=True),
-    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('method', sa.String(length=32), nullable=True),
-    sa.Column('expires_at', sa.DateTime(), nullable=True),
-    sa.Column('paid_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_payment_order_institution_id_institution')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_payment_order_person_id_person')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_payment_order_registration_id_registration')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_order')),
-    sa.UniqueConstraint('order_no', name=op.f('uq_payment_order_order_no'))
-    )
-    with op.batch_alter_table('payment_order', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payment_order_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_order_method'), ['method'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_order_payer_type'), ['payer_type'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_order_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_order_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_order_status'), ['status'], unique=False)
 
     op.create_table('pilot_application',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -658,7 +371,7 @@ def upgrade():
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('institution_id', sa.Integer(), nullable=False),
     sa.Column('certificate_type_id', sa.Integer(), nullable=True),
-    sa.Column('region_code', sa.Integer(), nullable=True),
+    sa.Column('region_code', sa.String(length=12), nullable=True),
     sa.Column('address', sa.String(length=256), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -689,26 +402,6 @@ def upgrade():
     )
     with op.batch_alter_table('subject', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subject_exam_plan_id'), ['exam_plan_id'], unique=False)
-
-    op.create_table('training_record',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=True),
-    sa.Column('course_name', sa.String(length=128), nullable=False),
-    sa.Column('start_date', sa.Date(), nullable=False),
-    sa.Column('end_date', sa.Date(), nullable=False),
-    sa.Column('hours', sa.Numeric(precision=6, scale=1), nullable=False),
-    sa.Column('category', sa.String(length=64), nullable=True),
-    sa.Column('valid_until', sa.Date(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_training_record_institution_id_institution')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_training_record_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_record'))
-    )
-    with op.batch_alter_table('training_record', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_training_record_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_training_record_person_id'), ['person_id'], unique=False)
 
     op.create_table('weekly_report',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -793,22 +486,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_object_type'), ['object_type'], unique=False)
 
-    op.create_table('course_teacher',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('course_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('confirm', sa.String(length=32), nullable=False),
-    sa.Column('opinion', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_course_teacher_course_id_course'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_course_teacher_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_teacher')),
-    sa.UniqueConstraint('course_id', 'person_id', name='uq_course_teacher')
-    )
-    with op.batch_alter_table('course_teacher', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_course_teacher_confirm'), ['confirm'], unique=False)
-        batch_op.create_index(batch_op.f('ix_course_teacher_course_id'), ['course_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_course_teacher_person_id'), ['person_id'], unique=False)
-
     op.create_table('exam_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('exam_plan_id', sa.Integer(), nullable=False),
@@ -840,22 +517,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_exam_site_exam_plan_id'), ['exam_plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_exam_site_site_id'), ['site_id'], unique=False)
 
-    op.create_table('invoice',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=128), nullable=False),
-    sa.Column('tax_no', sa.String(length=32), nullable=True),
-    sa.Column('email', sa.String(length=120), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['payment_order.id'], name=op.f('fk_invoice_order_id_payment_order')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice'))
-    )
-    with op.batch_alter_table('invoice', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_invoice_order_id'), ['order_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_status'), ['status'], unique=False)
-
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -880,7 +541,7 @@ def upgrade():
     op.create_table('matter',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('business_no', sa.String(length=14), nullable=False),
-    sa.Column('type_code', sa.Integer(), nullable=False),
+    sa.Column('type_code', sa.String(length=40), nullable=False),
     sa.Column('title', sa.String(length=255), nullable=False),
     sa.Column('state', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
@@ -945,6 +606,512 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
         batch_op.create_index('ix_notification_user_read', ['user_id', 'read_at'], unique=False)
 
+    op.create_table('person',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('pinyin', sa.String(length=80), nullable=True),
+    sa.Column('gender', sa.String(length=32), nullable=True),
+    sa.Column('id_type', sa.String(length=32), nullable=False),
+    sa.Column('id_number_enc', sa.Text(), nullable=False),
+    sa.Column('id_number_hash', sa.String(length=64), nullable=False),
+    sa.Column('id_number_masked', sa.String(length=32), nullable=False),
+    sa.Column('birth_date', sa.Date(), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('email', sa.String(length=120), nullable=True),
+    sa.Column('region_code', sa.String(length=12), nullable=True),
+    sa.Column('enrollment_year', sa.Integer(), nullable=True),
+    sa.Column('major_id', sa.Integer(), nullable=True),
+    sa.Column('major_text', sa.String(length=128), nullable=True),
+    sa.Column('verify_state', sa.String(length=32), nullable=False),
+    sa.Column('realname_verified', sa.Boolean(), nullable=False),
+    sa.Column('photo_id', sa.Integer(), nullable=True),
+    sa.Column('is_expert', sa.Boolean(), nullable=False),
+    sa.Column('is_teacher', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_person_institution_id_institution')),
+    sa.ForeignKeyConstraint(['major_id'], ['major.id'], name=op.f('fk_person_major_id_major')),
+    sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_person_region_code_region')),
+    sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], name=op.f('fk_person_user_id_ab_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
+    sa.UniqueConstraint('email', name=op.f('uq_person_email')),
+    sa.UniqueConstraint('id_number_hash', name=op.f('uq_person_id_number_hash')),
+    sa.UniqueConstraint('phone', name=op.f('uq_person_phone'))
+    )
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_gender'), ['gender'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_id_type'), ['id_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_major_id'), ['major_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_photo_id'), ['photo_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_region_code'), ['region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_source'), ['source'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_user_id'), ['user_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_person_verify_state'), ['verify_state'], unique=False)
+
+    op.create_table('room',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('room_type', sa.String(length=32), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('capacity > 0', name=op.f('ck_room_capacity')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_room_institution_id_institution')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_room_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_room')),
+    sa.UniqueConstraint('institution_id', 'name', name='uq_room_institution_name')
+    )
+    with op.batch_alter_table('room', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_room_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_room_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_room_status'), ['status'], unique=False)
+
+    op.create_table('training_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_no', sa.String(length=32), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=128), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('location', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_training_plan_course_id_course')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_training_plan_institution_id_institution')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_plan')),
+    sa.UniqueConstraint('plan_no', name=op.f('uq_training_plan_plan_no'))
+    )
+    with op.batch_alter_table('training_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_plan_course_id'), ['course_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_plan_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_plan_status'), ['status'], unique=False)
+
+    op.create_table('attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=255), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_attachment_institution_id_institution')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_attachment_person_id_person')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['ab_user.id'], name=op.f('fk_attachment_uploaded_by_id_ab_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_attachment_storage_key'))
+    )
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachment_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachment_uploaded_by_id'), ['uploaded_by_id'], unique=False)
+
+    op.create_table('course_teacher',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('confirm', sa.String(length=32), nullable=False),
+    sa.Column('opinion', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_course_teacher_course_id_course'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_course_teacher_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_teacher')),
+    sa.UniqueConstraint('course_id', 'person_id', name='uq_course_teacher')
+    )
+    with op.batch_alter_table('course_teacher', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_course_teacher_confirm'), ['confirm'], unique=False)
+        batch_op.create_index(batch_op.f('ix_course_teacher_course_id'), ['course_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_course_teacher_person_id'), ['person_id'], unique=False)
+
+    op.create_table('credit_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('occurred_on', sa.Date(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('matter_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_credit_record_matter_id_matter')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_credit_record_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_record'))
+    )
+    with op.batch_alter_table('credit_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_record_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_credit_record_matter_id'), ['matter_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_credit_record_person_id'), ['person_id'], unique=False)
+
+    op.create_table('invigilator_assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=True),
+    sa.Column('invigilator_id', sa.Integer(), nullable=False),
+    sa.Column('duty', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['invigilator_id'], ['invigilator.id'], name=op.f('fk_invigilator_assignment_invigilator_id_invigilator')),
+    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_invigilator_assignment_room_id_room')),
+    sa.ForeignKeyConstraint(['session_id'], ['exam_session.id'], name=op.f('fk_invigilator_assignment_session_id_exam_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invigilator_assignment')),
+    sa.UniqueConstraint('session_id', 'invigilator_id', name='uq_invigilator_session')
+    )
+    with op.batch_alter_table('invigilator_assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invigilator_assignment_duty'), ['duty'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invigilator_assignment_invigilator_id'), ['invigilator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invigilator_assignment_room_id'), ['room_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invigilator_assignment_session_id'), ['session_id'], unique=False)
+
+    op.create_table('membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('member_no', sa.String(length=32), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_membership_institution_id_institution')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_membership_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
+    sa.UniqueConstraint('member_no', name=op.f('uq_membership_member_no'))
+    )
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_membership_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membership_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membership_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_membership_status'), ['status'], unique=False)
+
+    op.create_table('message_post',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('from_staff', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['ab_user.id'], name=op.f('fk_message_post_author_id_ab_user')),
+    sa.ForeignKeyConstraint(['thread_id'], ['message_thread.id'], name=op.f('fk_message_post_thread_id_message_thread'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_post'))
+    )
+    with op.batch_alter_table('message_post', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_post_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_message_post_thread_id'), ['thread_id'], unique=False)
+
+    op.create_table('registration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('net_no', sa.String(length=20), nullable=True),
+    sa.Column('exam_plan_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('exam_site_id', sa.Integer(), nullable=True),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('city', sa.String(length=64), nullable=True),
+    sa.Column('held_certificate_id', sa.Integer(), nullable=True),
+    sa.Column('last_exam_date', sa.Date(), nullable=True),
+    sa.Column('matter_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('locked', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['exam_plan_id'], ['exam_plan.id'], name=op.f('fk_registration_exam_plan_id_exam_plan')),
+    sa.ForeignKeyConstraint(['exam_site_id'], ['exam_site.id'], name=op.f('fk_registration_exam_site_id_exam_site')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_registration_institution_id_institution')),
+    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_registration_matter_id_matter')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_registration_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
+    sa.UniqueConstraint('net_no', name=op.f('uq_registration_net_no'))
+    )
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registration_category'), ['category'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_exam_plan_id'), ['exam_plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_exam_site_id'), ['exam_site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_held_certificate_id'), ['held_certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_matter_id'), ['matter_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_status'), ['status'], unique=False)
+
+    op.create_table('teacher_category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('experience', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['category_id'], ['course_category.id'], name=op.f('fk_teacher_category_category_id_course_category')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_teacher_category_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_teacher_category')),
+    sa.UniqueConstraint('person_id', 'category_id', name='uq_teacher_category')
+    )
+    with op.batch_alter_table('teacher_category', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_teacher_category_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_teacher_category_person_id'), ['person_id'], unique=False)
+
+    op.create_table('training_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('course_name', sa.String(length=128), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=6, scale=1), nullable=False),
+    sa.Column('category', sa.String(length=64), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_training_record_institution_id_institution')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_training_record_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_record'))
+    )
+    with op.batch_alter_table('training_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_record_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_record_person_id'), ['person_id'], unique=False)
+
+    op.create_table('certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.String(length=40), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('certificate_type_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('status_changed_at', sa.DateTime(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('replaced_by_id', sa.Integer(), nullable=True),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_type_id'], ['certificate_type.id'], name=op.f('fk_certificate_certificate_type_id_certificate_type')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_certificate_institution_id_institution')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_certificate_person_id_person')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_certificate_registration_id_registration')),
+    sa.ForeignKeyConstraint(['replaced_by_id'], ['certificate.id'], name=op.f('fk_certificate_replaced_by_id_certificate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
+    sa.UniqueConstraint('serial', name=op.f('uq_certificate_serial')),
+    sa.UniqueConstraint('token', name=op.f('uq_certificate_token'))
+    )
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_certificate_type_id'), ['certificate_type_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_replaced_by_id'), ['replaced_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_valid_until'), ['valid_until'], unique=False)
+
+    op.create_table('education',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.Column('school', sa.String(length=128), nullable=False),
+    sa.Column('major', sa.String(length=128), nullable=True),
+    sa.Column('education_level', sa.String(length=32), nullable=True),
+    sa.Column('degree', sa.String(length=32), nullable=True),
+    sa.Column('start_month', sa.String(length=7), nullable=True),
+    sa.Column('graduation_month', sa.String(length=7), nullable=False),
+    sa.Column('is_highest', sa.Boolean(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['attachment.id'], name=op.f('fk_education_document_id_attachment')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_education_person_id_person')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_education_registration_id_registration'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_education'))
+    )
+    with op.batch_alter_table('education', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_education_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_education_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_education_registration_id'), ['registration_id'], unique=False)
+
+    op.create_table('exam_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Numeric(precision=6, scale=2), nullable=True),
+    sa.Column('passed', sa.Boolean(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_exam_result_registration_id_registration'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_exam_result'))
+    )
+    with op.batch_alter_table('exam_result', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exam_result_registration_id'), ['registration_id'], unique=True)
+
+    op.create_table('material_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=32), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('attachment_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_material_entry_attachment_id_attachment')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_material_entry_registration_id_registration'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_material_entry'))
+    )
+    with op.batch_alter_table('material_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_material_entry_attachment_id'), ['attachment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_material_entry_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_material_entry_section'), ['section'], unique=False)
+
+    op.create_table('matter_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('matter_id', sa.Integer(), nullable=False),
+    sa.Column('transition', sa.String(length=40), nullable=False),
+    sa.Column('from_state', sa.String(length=40), nullable=False),
+    sa.Column('to_state', sa.String(length=40), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('opinion', sa.Text(), nullable=True),
+    sa.Column('attachment_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['ab_user.id'], name=op.f('fk_matter_history_actor_id_ab_user')),
+    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_matter_history_attachment_id_attachment')),
+    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_matter_history_matter_id_matter'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_matter_history'))
+    )
+    with op.batch_alter_table('matter_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_matter_history_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_matter_history_attachment_id'), ['attachment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_matter_history_matter_id'), ['matter_id'], unique=False)
+
+    op.create_table('payment_order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_no', sa.String(length=32), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.Column('payer_type', sa.String(length=32), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=255), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('method', sa.String(length=32), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.Column('paid_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_payment_order_institution_id_institution')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_payment_order_person_id_person')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_payment_order_registration_id_registration')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_order')),
+    sa.UniqueConstraint('order_no', name=op.f('uq_payment_order_order_no'))
+    )
+    with op.batch_alter_table('payment_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_order_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_method'), ['method'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_payer_type'), ['payer_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_order_status'), ['status'], unique=False)
+
+    op.create_table('registration_subject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_registration_subject_registration_id_registration'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_registration_subject_subject_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registration_subject')),
+    sa.UniqueConstraint('registration_id', 'subject_id', name='uq_registration_subject')
+    )
+    with op.batch_alter_table('registration_subject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registration_subject_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registration_subject_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=6, scale=2), nullable=True),
+    sa.Column('absent', sa.Boolean(), nullable=False),
+    sa.Column('entered_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['ab_user.id'], name=op.f('fk_score_entered_by_id_ab_user')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_score_registration_id_registration'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_score_subject_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score')),
+    sa.UniqueConstraint('registration_id', 'subject_id', name='uq_score')
+    )
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_score_entered_by_id'), ['entered_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('seat_assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=False),
+    sa.Column('seat_no', sa.Integer(), nullable=False),
+    sa.Column('ticket_no', sa.String(length=32), nullable=False),
+    sa.Column('published', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_seat_assignment_registration_id_registration'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_seat_assignment_room_id_room')),
+    sa.ForeignKeyConstraint(['session_id'], ['exam_session.id'], name=op.f('fk_seat_assignment_session_id_exam_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_seat_assignment')),
+    sa.UniqueConstraint('registration_id', 'session_id', name='uq_seat_registration_session'),
+    sa.UniqueConstraint('session_id', 'room_id', 'seat_no', name='uq_seat'),
+    sa.UniqueConstraint('ticket_no', name=op.f('uq_seat_assignment_ticket_no'))
+    )
+    with op.batch_alter_table('seat_assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seat_assignment_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_seat_assignment_room_id'), ['room_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_seat_assignment_session_id'), ['session_id'], unique=False)
+
+    op.create_table('work_experience',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('registration_id', sa.Integer(), nullable=True),
+    sa.Column('employer', sa.String(length=128), nullable=False),
+    sa.Column('department', sa.String(length=64), nullable=True),
+    sa.Column('title', sa.String(length=64), nullable=True),
+    sa.Column('start_month', sa.String(length=7), nullable=False),
+    sa.Column('end_month', sa.String(length=7), nullable=True),
+    sa.Column('years_in_occupation', sa.Integer(), nullable=True),
+    sa.Column('referee', sa.String(length=40), nullable=True),
+    sa.Column('referee_phone', sa.String(length=20), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('years_in_occupation IS NULL OR (years_in_occupation >= 0 AND years_in_occupation <= 50)', name=op.f('ck_work_years')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_work_experience_person_id_person')),
+    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_work_experience_registration_id_registration'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_work_experience'))
+    )
+    with op.batch_alter_table('work_experience', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_work_experience_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_experience_registration_id'), ['registration_id'], unique=False)
+
+    op.create_table('invoice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=128), nullable=False),
+    sa.Column('tax_no', sa.String(length=32), nullable=True),
+    sa.Column('email', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['payment_order.id'], name=op.f('fk_invoice_order_id_payment_order')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice'))
+    )
+    with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_status'), ['status'], unique=False)
+
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -990,233 +1157,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_refund_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refund_status'), ['status'], unique=False)
 
-    op.create_table('registration_subject',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=False),
-    sa.Column('subject_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_registration_subject_registration_id_registration'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_registration_subject_subject_id_subject')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_registration_subject')),
-    sa.UniqueConstraint('registration_id', 'subject_id', name='uq_registration_subject')
-    )
-    with op.batch_alter_table('registration_subject', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_registration_subject_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registration_subject_subject_id'), ['subject_id'], unique=False)
-
-    op.create_table('room',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=False),
-    sa.Column('site_id', sa.Integer(), nullable=True),
-    sa.Column('name', sa.String(length=64), nullable=False),
-    sa.Column('room_type', sa.String(length=32), nullable=True),
-    sa.Column('capacity', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint('capacity > 0', name=op.f('ck_room_capacity')),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_room_institution_id_institution')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_room_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_room')),
-    sa.UniqueConstraint('institution_id', 'name', name='uq_room_institution_name')
-    )
-    with op.batch_alter_table('room', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_room_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_room_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_room_status'), ['status'], unique=False)
-
-    op.create_table('score',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=False),
-    sa.Column('subject_id', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Numeric(precision=6, scale=2), nullable=True),
-    sa.Column('absent', sa.Boolean(), nullable=False),
-    sa.Column('entered_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['entered_by_id'], ['ab_user.id'], name=op.f('fk_score_entered_by_id_ab_user')),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_score_registration_id_registration'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_score_subject_id_subject')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_score')),
-    sa.UniqueConstraint('registration_id', 'subject_id', name='uq_score')
-    )
-    with op.batch_alter_table('score', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_score_entered_by_id'), ['entered_by_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_score_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_score_subject_id'), ['subject_id'], unique=False)
-
-    op.create_table('training_plan',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('plan_no', sa.String(length=32), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=False),
-    sa.Column('course_id', sa.Integer(), nullable=True),
-    sa.Column('title', sa.String(length=128), nullable=False),
-    sa.Column('start_date', sa.Date(), nullable=False),
-    sa.Column('end_date', sa.Date(), nullable=False),
-    sa.Column('location', sa.String(length=128), nullable=True),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_training_plan_course_id_course')),
-    sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], name=op.f('fk_training_plan_institution_id_institution')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_plan')),
-    sa.UniqueConstraint('plan_no', name=op.f('uq_training_plan_plan_no'))
-    )
-    with op.batch_alter_table('training_plan', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_training_plan_course_id'), ['course_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_training_plan_institution_id'), ['institution_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_training_plan_status'), ['status'], unique=False)
-
-    op.create_table('credit_record',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('occurred_on', sa.Date(), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('matter_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_credit_record_matter_id_matter')),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_credit_record_person_id_person')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_record'))
-    )
-    with op.batch_alter_table('credit_record', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_credit_record_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_credit_record_matter_id'), ['matter_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_credit_record_person_id'), ['person_id'], unique=False)
-
-    op.create_table('invigilator_assignment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('room_id', sa.Integer(), nullable=True),
-    sa.Column('invigilator_id', sa.Integer(), nullable=False),
-    sa.Column('duty', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['invigilator_id'], ['invigilator.id'], name=op.f('fk_invigilator_assignment_invigilator_id_invigilator')),
-    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_invigilator_assignment_room_id_room')),
-    sa.ForeignKeyConstraint(['session_id'], ['exam_session.id'], name=op.f('fk_invigilator_assignment_session_id_exam_session')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invigilator_assignment')),
-    sa.UniqueConstraint('session_id', 'invigilator_id', name='uq_invigilator_session')
-    )
-    with op.batch_alter_table('invigilator_assignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_invigilator_assignment_duty'), ['duty'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invigilator_assignment_invigilator_id'), ['invigilator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invigilator_assignment_room_id'), ['room_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invigilator_assignment_session_id'), ['session_id'], unique=False)
-
-    op.create_table('matter_history',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('matter_id', sa.Integer(), nullable=False),
-    sa.Column('transition', sa.String(length=40), nullable=False),
-    sa.Column('from_state', sa.String(length=40), nullable=False),
-    sa.Column('to_state', sa.String(length=40), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
-    sa.Column('opinion', sa.Text(), nullable=True),
-    sa.Column('attachment_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['ab_user.id'], name=op.f('fk_matter_history_actor_id_ab_user')),
-    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_matter_history_attachment_id_attachment')),
-    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_matter_history_matter_id_matter'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_matter_history'))
-    )
-    with op.batch_alter_table('matter_history', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_matter_history_actor_id'), ['actor_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_matter_history_attachment_id'), ['attachment_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_matter_history_matter_id'), ['matter_id'], unique=False)
-
-    op.create_table('message_post',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('thread_id', sa.Integer(), nullable=False),
-    sa.Column('author_id', sa.Integer(), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('from_staff', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['ab_user.id'], name=op.f('fk_message_post_author_id_ab_user')),
-    sa.ForeignKeyConstraint(['thread_id'], ['message_thread.id'], name=op.f('fk_message_post_thread_id_message_thread'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_post'))
-    )
-    with op.batch_alter_table('message_post', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_message_post_author_id'), ['author_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_message_post_thread_id'), ['thread_id'], unique=False)
-
-    op.create_table('seat_assignment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('registration_id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('room_id', sa.Integer(), nullable=False),
-    sa.Column('seat_no', sa.Integer(), nullable=False),
-    sa.Column('ticket_no', sa.String(length=32), nullable=False),
-    sa.Column('published', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_seat_assignment_registration_id_registration'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_seat_assignment_room_id_room')),
-    sa.ForeignKeyConstraint(['session_id'], ['exam_session.id'], name=op.f('fk_seat_assignment_session_id_exam_session')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_seat_assignment')),
-    sa.UniqueConstraint('registration_id', 'session_id', name='uq_seat_registration_session'),
-    sa.UniqueConstraint('session_id', 'room_id', 'seat_no', name='uq_seat'),
-    sa.UniqueConstraint('ticket_no', name=op.f('uq_seat_assignment_ticket_no'))
-    )
-    with op.batch_alter_table('seat_assignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_seat_assignment_registration_id'), ['registration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_seat_assignment_room_id'), ['room_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_seat_assignment_session_id'), ['session_id'], unique=False)
-
+    # the two foreign keys that close a cycle of tables, added once both tables exist
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_person_photo_id_attachment'), 'attachment', ['photo_id'], ['id'])
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_registration_held_certificate_id_certificate'), 'certificate',
+                                    ['held_certificate_id'], ['id'])
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('seat_assignment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_seat_assignment_session_id'))
-        batch_op.drop_index(batch_op.f('ix_seat_assignment_room_id'))
-        batch_op.drop_index(batch_op.f('ix_seat_assignment_registration_id'))
-
-    op.drop_table('seat_assignment')
-    with op.batch_alter_table('message_post', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_message_post_thread_id'))
-        batch_op.drop_index(batch_op.f('ix_message_post_author_id'))
-
-    op.drop_table('message_post')
-    with op.batch_alter_table('matter_history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_matter_history_matter_id'))
-        batch_op.drop_index(batch_op.f('ix_matter_history_attachment_id'))
-        batch_op.drop_index(batch_op.f('ix_matter_history_actor_id'))
-
-    op.drop_table('matter_history')
-    with op.batch_alter_table('invigilator_assignment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_session_id'))
-        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_room_id'))
-        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_invigilator_id'))
-        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_duty'))
-
-    op.drop_table('invigilator_assignment')
-    with op.batch_alter_table('credit_record', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_credit_record_person_id'))
-        batch_op.drop_index(batch_op.f('ix_credit_record_matter_id'))
-        batch_op.drop_index(batch_op.f('ix_credit_record_kind'))
-
-    op.drop_table('credit_record')
-    with op.batch_alter_table('training_plan', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_training_plan_status'))
-        batch_op.drop_index(batch_op.f('ix_training_plan_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_training_plan_course_id'))
-
-    op.drop_table('training_plan')
-    with op.batch_alter_table('score', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_score_subject_id'))
-        batch_op.drop_index(batch_op.f('ix_score_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_score_entered_by_id'))
-
-    op.drop_table('score')
-    with op.batch_alter_table('room', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_room_status'))
-        batch_op.drop_index(batch_op.f('ix_room_site_id'))
-        batch_op.drop_index(batch_op.f('ix_room_institution_id'))
-
-    op.drop_table('room')
-    with op.batch_alter_table('registration_subject', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_registration_subject_subject_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_subject_registration_id'))
-
-    op.drop_table('registration_subject')
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_registration_held_certificate_id_certificate'), type_='foreignkey')
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_person_photo_id_attachment'), type_='foreignkey')
     with op.batch_alter_table('refund', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refund_status'))
         batch_op.drop_index(batch_op.f('ix_refund_order_id'))
@@ -1231,6 +1186,158 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payment_confirmed_by_id'))
 
     op.drop_table('payment')
+    with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_status'))
+        batch_op.drop_index(batch_op.f('ix_invoice_order_id'))
+
+    op.drop_table('invoice')
+    with op.batch_alter_table('work_experience', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_work_experience_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_work_experience_person_id'))
+
+    op.drop_table('work_experience')
+    with op.batch_alter_table('seat_assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seat_assignment_session_id'))
+        batch_op.drop_index(batch_op.f('ix_seat_assignment_room_id'))
+        batch_op.drop_index(batch_op.f('ix_seat_assignment_registration_id'))
+
+    op.drop_table('seat_assignment')
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_score_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_score_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_score_entered_by_id'))
+
+    op.drop_table('score')
+    with op.batch_alter_table('registration_subject', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registration_subject_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_subject_registration_id'))
+
+    op.drop_table('registration_subject')
+    with op.batch_alter_table('payment_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_order_status'))
+        batch_op.drop_index(batch_op.f('ix_payment_order_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_order_person_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_order_payer_type'))
+        batch_op.drop_index(batch_op.f('ix_payment_order_method'))
+        batch_op.drop_index(batch_op.f('ix_payment_order_institution_id'))
+
+    op.drop_table('payment_order')
+    with op.batch_alter_table('matter_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_matter_history_matter_id'))
+        batch_op.drop_index(batch_op.f('ix_matter_history_attachment_id'))
+        batch_op.drop_index(batch_op.f('ix_matter_history_actor_id'))
+
+    op.drop_table('matter_history')
+    with op.batch_alter_table('material_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_material_entry_section'))
+        batch_op.drop_index(batch_op.f('ix_material_entry_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_material_entry_attachment_id'))
+
+    op.drop_table('material_entry')
+    with op.batch_alter_table('exam_result', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exam_result_registration_id'))
+
+    op.drop_table('exam_result')
+    with op.batch_alter_table('education', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_education_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_education_person_id'))
+        batch_op.drop_index(batch_op.f('ix_education_document_id'))
+
+    op.drop_table('education')
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_valid_until'))
+        batch_op.drop_index(batch_op.f('ix_certificate_status'))
+        batch_op.drop_index(batch_op.f('ix_certificate_replaced_by_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_person_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_certificate_type_id'))
+
+    op.drop_table('certificate')
+    with op.batch_alter_table('training_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_record_person_id'))
+        batch_op.drop_index(batch_op.f('ix_training_record_institution_id'))
+
+    op.drop_table('training_record')
+    with op.batch_alter_table('teacher_category', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_teacher_category_person_id'))
+        batch_op.drop_index(batch_op.f('ix_teacher_category_category_id'))
+
+    op.drop_table('teacher_category')
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registration_status'))
+        batch_op.drop_index(batch_op.f('ix_registration_person_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_matter_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_held_certificate_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_exam_site_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_exam_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_registration_category'))
+
+    op.drop_table('registration')
+    with op.batch_alter_table('message_post', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_post_thread_id'))
+        batch_op.drop_index(batch_op.f('ix_message_post_author_id'))
+
+    op.drop_table('message_post')
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_membership_status'))
+        batch_op.drop_index(batch_op.f('ix_membership_person_id'))
+        batch_op.drop_index(batch_op.f('ix_membership_kind'))
+        batch_op.drop_index(batch_op.f('ix_membership_institution_id'))
+
+    op.drop_table('membership')
+    with op.batch_alter_table('invigilator_assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_session_id'))
+        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_room_id'))
+        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_invigilator_id'))
+        batch_op.drop_index(batch_op.f('ix_invigilator_assignment_duty'))
+
+    op.drop_table('invigilator_assignment')
+    with op.batch_alter_table('credit_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_credit_record_person_id'))
+        batch_op.drop_index(batch_op.f('ix_credit_record_matter_id'))
+        batch_op.drop_index(batch_op.f('ix_credit_record_kind'))
+
+    op.drop_table('credit_record')
+    with op.batch_alter_table('course_teacher', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_course_teacher_person_id'))
+        batch_op.drop_index(batch_op.f('ix_course_teacher_course_id'))
+        batch_op.drop_index(batch_op.f('ix_course_teacher_confirm'))
+
+    op.drop_table('course_teacher')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachment_uploaded_by_id'))
+        batch_op.drop_index(batch_op.f('ix_attachment_person_id'))
+        batch_op.drop_index(batch_op.f('ix_attachment_kind'))
+        batch_op.drop_index(batch_op.f('ix_attachment_institution_id'))
+
+    op.drop_table('attachment')
+    with op.batch_alter_table('training_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_plan_status'))
+        batch_op.drop_index(batch_op.f('ix_training_plan_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_training_plan_course_id'))
+
+    op.drop_table('training_plan')
+    with op.batch_alter_table('room', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_room_status'))
+        batch_op.drop_index(batch_op.f('ix_room_site_id'))
+        batch_op.drop_index(batch_op.f('ix_room_institution_id'))
+
+    op.drop_table('room')
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_verify_state'))
+        batch_op.drop_index(batch_op.f('ix_person_user_id'))
+        batch_op.drop_index(batch_op.f('ix_person_source'))
+        batch_op.drop_index(batch_op.f('ix_person_region_code'))
+        batch_op.drop_index(batch_op.f('ix_person_photo_id'))
+        batch_op.drop_index(batch_op.f('ix_person_name'))
+        batch_op.drop_index(batch_op.f('ix_person_major_id'))
+        batch_op.drop_index(batch_op.f('ix_person_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_person_id_type'))
+        batch_op.drop_index(batch_op.f('ix_person_gender'))
+
+    op.drop_table('person')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_read')
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
@@ -1259,11 +1366,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_job_created_by_id'))
 
     op.drop_table('job')
-    with op.batch_alter_table('invoice', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invoice_status'))
-        batch_op.drop_index(batch_op.f('ix_invoice_order_id'))
-
-    op.drop_table('invoice')
     with op.batch_alter_table('exam_site', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exam_site_site_id'))
         batch_op.drop_index(batch_op.f('ix_exam_site_exam_plan_id'))
@@ -1274,12 +1376,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_exam_session_exam_plan_id'))
 
     op.drop_table('exam_session')
-    with op.batch_alter_table('course_teacher', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_course_teacher_person_id'))
-        batch_op.drop_index(batch_op.f('ix_course_teacher_course_id'))
-        batch_op.drop_index(batch_op.f('ix_course_teacher_confirm'))
-
-    op.drop_table('course_teacher')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_object_type'))
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
@@ -1304,11 +1400,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_weekly_report_institution_id'))
 
     op.drop_table('weekly_report')
-    with op.batch_alter_table('training_record', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_training_record_person_id'))
-        batch_op.drop_index(batch_op.f('ix_training_record_institution_id'))
-
-    op.drop_table('training_record')
     with op.batch_alter_table('subject', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subject_exam_plan_id'))
 
@@ -1326,22 +1417,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_pilot_application_certificate_type_id'))
 
     op.drop_table('pilot_application')
-    with op.batch_alter_table('payment_order', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_order_status'))
-        batch_op.drop_index(batch_op.f('ix_payment_order_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_payment_order_person_id'))
-        batch_op.drop_index(batch_op.f('ix_payment_order_payer_type'))
-        batch_op.drop_index(batch_op.f('ix_payment_order_method'))
-        batch_op.drop_index(batch_op.f('ix_payment_order_institution_id'))
-
-    op.drop_table('payment_order')
-    with op.batch_alter_table('membership', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_membership_status'))
-        batch_op.drop_index(batch_op.f('ix_membership_person_id'))
-        batch_op.drop_index(batch_op.f('ix_membership_kind'))
-        batch_op.drop_index(batch_op.f('ix_membership_institution_id'))
-
-    op.drop_table('membership')
     with op.batch_alter_table('invigilator', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invigilator_region_code'))
         batch_op.drop_index(batch_op.f('ix_invigilator_institution_id'))
@@ -1366,32 +1441,12 @@ def downgrade():
         batch_op.drop_index('idx_permission_view_id')
 
     op.drop_table('ab_permission_view_role')
-    with op.batch_alter_table('work_experience', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_work_experience_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_work_experience_person_id'))
-
-    op.drop_table('work_experience')
-    with op.batch_alter_table('teacher_category', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_teacher_category_person_id'))
-        batch_op.drop_index(batch_op.f('ix_teacher_category_category_id'))
-
-    op.drop_table('teacher_category')
-    with op.batch_alter_table('material_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_material_entry_section'))
-        batch_op.drop_index(batch_op.f('ix_material_entry_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_material_entry_attachment_id'))
-
-    op.drop_table('material_entry')
     with op.batch_alter_table('institution', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_institution_status'))
         batch_op.drop_index(batch_op.f('ix_institution_region_code'))
         batch_op.drop_index(batch_op.f('ix_institution_kind'))
 
     op.drop_table('institution')
-    with op.batch_alter_table('exam_result', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_exam_result_registration_id'))
-
-    op.drop_table('exam_result')
     with op.batch_alter_table('exam_plan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exam_plan_reviewer'))
         batch_op.drop_index(batch_op.f('ix_exam_plan_reg_start'))
@@ -1401,12 +1456,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_exam_plan_category'))
 
     op.drop_table('exam_plan')
-    with op.batch_alter_table('education', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_education_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_education_person_id'))
-        batch_op.drop_index(batch_op.f('ix_education_document_id'))
-
-    op.drop_table('education')
     with op.batch_alter_table('ab_permission_view', schema=None) as batch_op:
         batch_op.drop_index('idx_view_menu_id')
         batch_op.drop_index('idx_permission_id')
@@ -1417,34 +1466,10 @@ def downgrade():
         batch_op.drop_index('idx_group_id')
 
     op.drop_table('ab_group_role')
-    with op.batch_alter_table('registration', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_registration_status'))
-        batch_op.drop_index(batch_op.f('ix_registration_person_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_matter_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_held_certificate_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_exam_site_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_exam_plan_id'))
-        batch_op.drop_index(batch_op.f('ix_registration_category'))
-
-    op.drop_table('registration')
     with op.batch_alter_table('region', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_region_parent_code'))
 
     op.drop_table('region')
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_person_verify_state'))
-        batch_op.drop_index(batch_op.f('ix_person_user_id'))
-        batch_op.drop_index(batch_op.f('ix_person_source'))
-        batch_op.drop_index(batch_op.f('ix_person_region_code'))
-        batch_op.drop_index(batch_op.f('ix_person_photo_id'))
-        batch_op.drop_index(batch_op.f('ix_person_name'))
-        batch_op.drop_index(batch_op.f('ix_person_major_id'))
-        batch_op.drop_index(batch_op.f('ix_person_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_person_id_type'))
-        batch_op.drop_index(batch_op.f('ix_person_gender'))
-
-    op.drop_table('person')
     with op.batch_alter_table('matter_type', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_matter_type_category'))
 
@@ -1468,25 +1493,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_type_level'))
 
     op.drop_table('certificate_type')
-    with op.batch_alter_table('certificate', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_certificate_valid_until'))
-        batch_op.drop_index(batch_op.f('ix_certificate_status'))
-        batch_op.drop_index(batch_op.f('ix_certificate_replaced_by_id'))
-        batch_op.drop_index(batch_op.f('ix_certificate_registration_id'))
-        batch_op.drop_index(batch_op.f('ix_certificate_person_id'))
-        batch_op.drop_index(batch_op.f('ix_certificate_institution_id'))
-        batch_op.drop_index(batch_op.f('ix_certificate_certificate_type_id'))
-
-    op.drop_table('certificate')
     op.drop_table('calendar_day')
     op.drop_table('business_number_counter')
-    with op.batch_alter_table('attachment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attachment_uploaded_by_id'))
-        batch_op.drop_index(batch_op.f('ix_attachment_person_id'))
-        batch_op.drop_index(batch_op.f('ix_attachment_kind'))
-        batch_op.drop_index(batch_op.f('ix_attachment_institution_id'))
-
-    op.drop_table('attachment')
     with op.batch_alter_table('announcement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_announcement_title'))
 

@@ -1,0 +1,98 @@
+"""Migrations, translations, demo data and configuration (issue 2 §1, §6, §7, §10, §12)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_migrations_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.extensions import db
+    from models import metadata
+
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+
+
+def test_chinese_catalogue_is_complete():
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import i18n
+
+    untranslated, fuzzy, missing = i18n.problems("zh")
+    assert (untranslated, fuzzy, missing) == ([], [], [])
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(client):
+    page = client.get("/login/")
+    assert "登录" in page.text
+    client.get("/lang/en")
+    assert "Sign In" in client.get("/login/").text or "Login" in client.get("/login/").text
+    client.get("/lang/zh")
+    assert "登录" in client.get("/login/").text
+
+
+def test_enum_values_are_codes_in_the_database_and_chinese_on_screen(app, login):
+    from app.extensions import db
+    from models import Matter
+
+    with app.app_context():
+        assert {m.status for m in db.session.query(Matter)} <= {"draft", "in_progress", "completed"}
+    page = login("association").get("/matterview/list/").text
+    assert "办理中" in page and "草稿箱" in page
+
+
+def test_demo_is_idempotent(app):
+    from app.demo import load_demo, summary
+
+    with app.app_context():
+        before = summary()
+        assert load_demo() == before
+    assert before["institutions"] == 3 and before["exam_plans"] == 4 and before["people"] >= 60
+
+
+def test_demo_has_exams_in_every_state_and_matters_in_every_status(app):
+    from app.extensions import db
+    from models import ExamPlan, Matter
+
+    with app.app_context():
+        states = {p.status for p in db.session.query(ExamPlan)}
+        statuses = {m.status for m in db.session.query(Matter)}
+    assert states == {"not_started", "open", "closed", "finished"}
+    assert statuses == {"draft", "in_progress", "completed"}
+
+
+def test_demo_is_refused_in_production(app):
+    from app.demo import DemoRefused, load_demo
+
+    app.config["APP_ENV"] = "production"
+    try:
+        with app.app_context(), pytest.raises(DemoRefused):
+            load_demo()
+    finally:
+        app.config["APP_ENV"] = "development"
+
+
+def test_production_needs_keys_and_refuses_the_default(monkeypatch):
+    env = {**os.environ, "APP_ENV": "production", "FLASK_APP": "app:create_app", "PYTHONPATH": ROOT}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "-c", "from app import create_app; create_app()"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_resident_id_rules():
+    from app.identity import IdNumberError, parse_resident_id, upgrade_15
+
+    assert parse_resident_id("11010519491231002x")[0] == "11010519491231002X"
+    number, birth, gender = parse_resident_id("110105194912310038")
+    assert str(birth) == "1949-12-31" and gender == "male"
+    assert upgrade_15("110105491231002") == "11010519491231002X"
+    for bad in ("110105194912310039", "110105194913310025", "12345"):
+        with pytest.raises(IdNumberError):
+            parse_resident_id(bad)
