@@ -1,6 +1,6 @@
 """Uploaded files.  Never served from a public folder: views.files checks scope."""
 from sqlalchemy import Integer, String
-from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, col, fk
 
@@ -16,6 +16,7 @@ class Attachment(TimestampMixin, Model):
     storage_key = col(String(255), _l("Storage key"), nullable=False, unique=True)
     # scope: who may open it (owner person, institution); staff roles see all
     person_id = fk("person.id", _l("Person"))
+    person = relationship("Person", foreign_keys=[person_id], info={"label": _l("Person")})
     institution_id = fk("institution.id", _l("Institution"))
     uploaded_by_id = fk("ab_user.id", _l("Uploaded by"))
 

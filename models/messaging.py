@@ -13,7 +13,7 @@ class MessageThread(TimestampMixin, Model):
     user_id = fk("ab_user.id", _l("Author"), nullable=False)
     user = relationship("PlatformUser", info={"label": _l("Author")})
     category = code_col(MessageCategory, _l("Category"), default=MessageCategory.OTHER)
-    subject = col(String(128), _l("Subject"), nullable=False)
+    subject = col(String(128), _l("Message subject"), nullable=False)
     contact = col(String(120), _l("Phone or e-mail for the reply"), nullable=False)
     status = code_col(ThreadStatus, _l("Status"), default=ThreadStatus.PENDING)
     posts = relationship("MessagePost", back_populates="thread", order_by="MessagePost.id",
@@ -67,7 +67,7 @@ class Delivery(TimestampMixin, Model):
     id = mapped_column(Integer, primary_key=True)
     channel = code_col(Channel, _l("Channel"))
     recipient = col(String(120), _l("Recipient"), nullable=False)
-    subject = col(String(255), _l("Subject"))
+    subject = col(String(255), _l("Message subject"))
     body = col(Text, _l("Content"), nullable=False)
     status = code_col(DeliveryStatus, _l("Status"), default=DeliveryStatus.QUEUED)
     sent_at = col(DateTime, _l("Sent at"))

@@ -13,9 +13,10 @@ def register_views(appbuilder):
             appbuilder.add_view(view, view.__name__.removesuffix("View"), label=label, category=category, category_label=category_label)
         for api in area.APIS:
             appbuilder.add_api(api)
-    from views import health, notifications
+    from views import files, health, notifications
 
     from flask import current_app
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
+    current_app.register_blueprint(files.bp)

@@ -1,7 +1,7 @@
 """系统: audit log, working-day calendar, background jobs (beside FAB's users and roles)."""
 from flask_babel import lazy_gettext as _l
 
-from models import AuditLog, CalendarDay, Job
+from models import Attachment, AuditLog, CalendarDay, Job
 from views.base import model_view
 
 CATEGORY = ("Security", _l("System"))
@@ -16,9 +16,15 @@ CalendarDayView = model_view(CalendarDay, list_columns=["day", "is_workday", "no
 JobView = model_view(Job, list_columns=["kind", "status", "progress", "total", "created_at"],
                      search_columns=["kind", "status"], base_permissions=["can_list", "can_show"])
 
+AttachmentView = model_view(Attachment, list_columns=["filename", "kind", "content_type", "size", "person",
+                                                    "institution_id", "created_at"],
+                            search_columns=["filename", "kind"], base_permissions=["can_list", "can_show"],
+                            label_columns={"person": _l("Person")})
+
 MENU = [
     (AuditLogView, _l("Audit log")),
     (CalendarDayView, _l("Working-day calendar")),
     (JobView, _l("Background jobs")),
+    (AttachmentView, _l("Uploaded files")),
 ]
 APIS = []

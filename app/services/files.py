@@ -1,0 +1,58 @@
+"""Uploaded files: stored under UPLOAD_DIR by a random key, opened only
+through ``open_for`` which applies the row scope (never a public folder)."""
+import hashlib
+import os
+import secrets
+
+from flask import current_app
+
+from app.extensions import db
+from app.scoping import role_names, sees_all
+from app.roles import INSTITUTION
+from models import Attachment, Person
+
+
+def _path(storage_key):
+    return os.path.join(current_app.config["UPLOAD_DIR"], storage_key[:2], storage_key)
+
+
+def store(data, filename, content_type, kind, user=None, person=None, institution_id=None):
+    """Write the bytes and record them; the caller commits."""
+    key = secrets.token_hex(16)
+    path = _path(key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    item = Attachment(kind=kind, filename=os.path.basename(filename)[:255], content_type=content_type,
+                      size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+                      person_id=person.id if person else None,
+                      institution_id=institution_id if institution_id is not None
+                      else (person.institution_id if person else None),
+                      uploaded_by_id=user.id if user else None)
+    db.session.add(item)
+    return item
+
+
+def may_open(attachment, user):
+    """Staff see every file; an institution its own; a person their own uploads."""
+    if user is None or not user.is_authenticated:
+        return False
+    if sees_all(user):
+        return True
+    if INSTITUTION in role_names(user) and user.institution_id is not None \
+            and attachment.institution_id == user.institution_id:
+        return True
+    if attachment.uploaded_by_id == user.id:
+        return True
+    if attachment.person_id is not None:
+        person = db.session.get(Person, attachment.person_id)
+        return person is not None and person.user_id == user.id
+    return False
+
+
+def open_for(attachment_id, user):
+    """(attachment, path) if ``user`` may open it, else None."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not may_open(attachment, user):
+        return None
+    return attachment, _path(attachment.storage_key)
