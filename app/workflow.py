@@ -193,6 +193,9 @@ def _lock(matter_id):
 
 def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
     """Take one transition; raises WorkflowError (nothing written) when refused."""
+    from app.audit import actor_var
+
+    token = actor_var.set(user)  # the audit log names the actor, also outside a request
     try:
         matter = _lock(matter_id)
         if matter is None:
@@ -223,6 +226,8 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
     except Exception:
         db.session.rollback()
         raise
+    finally:
+        actor_var.reset(token)
     notifications.dispatch(deliveries)
     return matter
 

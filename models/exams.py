@@ -173,7 +173,7 @@ class Invigilator(TimestampMixin, Model):
     institution_id = fk("institution.id", _l("Institution"), nullable=False)
     institution = relationship("Institution", info={"label": _l("Institution")})
     staff_no = col(String(32), _l("Staff number"), nullable=False)
-    name = col(String(40), _l("Name"), nullable=False)
+    name = col(String(40), _l("Full name"), nullable=False)
     phone = col(String(20), _l("Mobile phone"))
     region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})

@@ -49,6 +49,10 @@ class PlatformUser(User):
     # bumped on logout and password change: older session cookies stop working
     session_version = col(Integer, _l("Session version"), default=1, nullable=False, server_default="1")
 
+    def __repr__(self):
+        # Chinese names read family name first with no space: 王小明
+        return f"{self.first_name}{self.last_name}".strip() or self.username
+
 
 class Major(Model):
     """A8: major catalogue with new and old names."""
@@ -79,7 +83,7 @@ class Person(TimestampMixin, Model):
     institution_id = fk("institution.id", _l("Institution"))
     institution = relationship("Institution", info={"label": _l("Institution")})
     source = code_col(CandidateSource, _l("Candidate type"), default=CandidateSource.SELF)
-    name = col(String(40), _l("Name"), nullable=False, index=True)
+    name = col(String(40), _l("Full name"), nullable=False, index=True)
     pinyin = col(String(80), _l("Name in pinyin"))
     gender = code_col(Gender, _l("Gender"), nullable=True)
     id_type = code_col(IdType, _l("ID type"), default=IdType.RESIDENT)

@@ -1,14 +1,31 @@
 """Registers every view, API and blueprint on the AppBuilder, grouped by
 business area (人员, 考试, 考务, 证书, 事项, 培训, 消息, 统计, 系统)."""
+from flask_babel import lazy_gettext as _l
+
 from views.admin import certificates, examadmin, exams, matters, messages, people, statistics, system, training
 
 AREAS = [people, exams, examadmin, certificates, matters, training, messages, statistics, system]
+
+
+def _titles(view, label):
+    """Page titles from the menu label (FAB's default is 'List <ModelName>' in English)."""
+    view.list_title = label
+    view.show_title = _l("Details: %(name)s", name=label)
+    view.add_title = _l("Add: %(name)s", name=label)
+    view.edit_title = _l("Edit: %(name)s", name=label)
+
+
+# model class name -> its label (the audit log shows object types in words)
+MODEL_LABELS = {"PlatformUser": _l("Users")}
 
 
 def register_views(appbuilder):
     for area in AREAS:
         category, category_label = area.CATEGORY
         for view, label in area.MENU:
+            _titles(view, label)
+            if hasattr(view, "datamodel"):
+                MODEL_LABELS.setdefault(view.datamodel.obj.__name__, label)
             # menu item name: the model name (the view's own permission name is <Model>View)
             appbuilder.add_view(view, view.__name__.removesuffix("View"), label=label, category=category, category_label=category_label)
         for api in area.APIS:

@@ -4,16 +4,22 @@ One place for: labels from the models, translated enum values, row scope
 (lists, show/edit/delete, actions, pickers, API), the Institution user's
 own institution forced on writes, and safe paging/sorting.
 """
+import datetime
+
 from flask import abort, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow.validate import OneOf
 from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import BadRequest
 from wtforms import SelectField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
 from app.exports import EXPORT_MAX_ROWS, send_xlsx
@@ -81,6 +87,40 @@ def force_own_institution(item, user):
         item.institution_id = user.institution_id
 
 
+def display_value(value):
+    """How a plain value reads in lists and detail pages."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
+def enum_field(model, name, enum, label):
+    """A select of translated labels; required (no blank) where the column is."""
+    column = sa_inspect(model).columns[name]
+    if column.nullable:
+        return SelectField(label, choices=[("", "")] + enum.choices(), widget=Select2Widget(),
+                           validators=[OptionalValidator()], filters=[lambda v: v or None])
+    default = column.default.arg if column.default is not None else None
+    return SelectField(label, choices=enum.choices(), default=default, widget=Select2Widget(),
+                       validators=[DataRequired()])
+
+
+def blank_text_for_pickers(form_class):
+    """FAB's optional relationship pickers show their blank option as '__None'."""
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        field = getattr(form_class, name, None)
+        if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
+            field.kwargs["blank_text"] = "—"
+
+
 class ScopedMixin:
     """Shared set-up of views and APIs generated for a model."""
     scope = AUTO  # role -> dotted path; AUTO = the model's; None = reference data, no row scope
@@ -124,11 +164,7 @@ class PlatformModelView(ScopedMixin, ModelView):
             **{name: (lambda e: lambda v: e.label_of(v))(enum) for name, enum in enums.items()},
             **(self.formatters_columns or {}),
         }
-        extra = {
-            name: SelectField(self.label_columns.get(name, name), choices=[("", "")] + enum.choices(),
-                              widget=Select2Widget(), validators=[OptionalValidator()])
-            for name, enum in enums.items()
-        }
+        extra = {name: enum_field(model, name, enum, self.label_columns.get(name, name)) for name, enum in enums.items()}
         self.add_form_extra_fields = {**extra, **(self.add_form_extra_fields or {})}
         self.edit_form_extra_fields = {**extra, **(self.edit_form_extra_fields or {})}
         for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
@@ -140,6 +176,10 @@ class PlatformModelView(ScopedMixin, ModelView):
         self.edit_form_query_rel_fields = {**pickers, **(self.edit_form_query_rel_fields or {})}
         self.search_form_query_rel_fields = {**pickers, **(self.search_form_query_rel_fields or {})}
         super().__init__(**kwargs)
+        for column in set(self.list_columns) | set(self.show_columns):
+            self.formatters_columns.setdefault(column, display_value)
+        for form in (self.add_form, self.edit_form, self.search_form):
+            blank_text_for_pickers(form)
 
     def _init_properties(self):
         super()._init_properties()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:44:49.560747
+Create Date: 2026-11-23 12:49:48.053633
 
 """
 from alembic import op

@@ -20,6 +20,7 @@ InstitutionView = model_view(
 
 class PersonBase(PlatformModelView):
     base_permissions = PlatformModelView.base_permissions + ["can_view_id_number"]
+    show_template = "platform/person_show.html"
 
     @expose("/id_number/<int:pk>")
     @has_access

@@ -10,7 +10,13 @@ AuditLogView = model_view(AuditLog, list_columns=["at", "actor_name", "action", 
                           search_columns=["actor_name", "action", "object_type", "object_id", "at"],
                           show_columns=["at", "actor_name", "action", "object_type", "object_id", "changes", "ip"],
                           base_permissions=["can_list", "can_show", "can_export"], base_order=("at", "desc"),
-                          scope=None)
+                          formatters_columns={"object_type": lambda v: object_label(v)}, scope=None)
+
+
+def object_label(model_name):
+    from views import MODEL_LABELS
+
+    return MODEL_LABELS.get(model_name, model_name)
 CalendarDayView = model_view(CalendarDay, list_columns=["day", "is_workday", "note"],
                              search_columns=["day", "is_workday"], scope=None, base_order=("day", "desc"))
 JobView = model_view(Job, list_columns=["kind", "status", "progress", "total", "created_at"],
