@@ -67,7 +67,9 @@ FAB_API_SWAGGER_UI = True
 FAB_API_MAX_PAGE_SIZE = 100
 FAB_SAFE_REDIRECT_HOSTS = [h for h in _env("SAFE_REDIRECT_HOSTS", "").split(",") if h]
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
-FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.identity.password_complexity"
+from app.identity import password_complexity  # noqa: E402
+
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = password_complexity
 LIST_PAGE_SIZE_MAX = 100
 
 # Login throttling on the form and the API, storage shared between workers.

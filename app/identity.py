@@ -3,7 +3,7 @@ import datetime
 import re
 
 from flask_babel import gettext as _
-from wtforms.validators import ValidationError
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK_CHARS = "10X98765432"
@@ -45,4 +45,4 @@ def parse_resident_id(value):
 def password_complexity(password):
     """FAB_PASSWORD_COMPLEXITY_VALIDATOR: at least 8 characters, letters and digits."""
     if len(password or "") < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise ValidationError(_("The password needs at least 8 characters, with letters and digits."))
+        raise PasswordComplexityValidationError(_("The password needs at least 8 characters, with letters and digits."))

@@ -94,6 +94,13 @@ def workflow_rules():
     return rules
 
 
+# every back-office user may see their own account and change their password
+OWN_ACCOUNT = [
+    (r"PlatformUserView", r"can_userinfo|resetmypassword|userinfoedit"),
+    (r"ResetMyPasswordView|UserInfoEditView", r"can_this_form_get|can_this_form_post"),
+]
+
+
 def _matches(rules, view_name, permission_name):
     return any(re.fullmatch(v, view_name) and re.fullmatch(p, permission_name) for v, p in rules)
 
@@ -109,7 +116,7 @@ def sync_roles(appbuilder):
     pvms = session.query(sm.permissionview_model).all()
     generated = workflow_rules()
     for role_name, rules in ROLE_PERMISSIONS.items():
-        rules = rules + generated.get(role_name, [])
+        rules = rules + generated.get(role_name, []) + (OWN_ACCOUNT if role_name != CANDIDATE else [])
         role = sm.find_role(role_name)
         have = set(role.permissions)
         wanted = [pvm for pvm in pvms if _matches(rules, pvm.view_menu.name, pvm.permission.name)]

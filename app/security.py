@@ -9,9 +9,12 @@
 """
 import time
 
-from flask import current_app, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    Permission, PermissionView, ViewMenu, assoc_permissionview_role,
+)
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -56,6 +59,29 @@ class PlatformSecurityManager(SecurityManager):
         if self.is_auth_limited:  # FAB limits only the form; the API login too
             api = next(v for v in self.appbuilder.baseviews if isinstance(v, SecurityApi))
             self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
+
+    # --- permission checks: one query per request instead of one per menu item ----
+    def _permission_set(self, user):
+        cache = g.setdefault("_permission_cache", {})
+        if user.id not in cache:
+            role_ids = [role.id for role in self.get_user_roles(user)]
+            rows = (self.session.query(Permission.name, ViewMenu.name)
+                    .join(PermissionView, PermissionView.permission_id == Permission.id)
+                    .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
+                    .join(assoc_permissionview_role,
+                          assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+                    .filter(assoc_permissionview_role.c.role_id.in_(role_ids)))
+            cache[user.id] = set(rows)
+        return cache[user.id]
+
+    def _has_view_access(self, user, permission_name, view_name):
+        return (permission_name, view_name) in self._permission_set(user)
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        if user is None or not getattr(user, "is_authenticated", False):
+            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+        allowed = self._permission_set(user)
+        return {name for name in view_menus_name if (permission_name, name) in allowed}
 
     # --- login, failures, logout ------------------------------------------------
     def auth_user_db(self, username, password):

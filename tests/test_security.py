@@ -207,3 +207,36 @@ def test_production_cookies_are_secure(monkeypatch):
 
 def test_safe_redirect_hosts_configured(app):
     assert "FAB_SAFE_REDIRECT_HOSTS" in app.config
+
+
+def test_own_password_change_through_the_form(app, login):
+    """Back-office users change their own password (complexity enforced); other sessions end."""
+    from app.extensions import db
+    from models import PlatformUser
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        if sm.find_user(username="pwchange") is None:
+            sm.add_user("pwchange", "改", "密码", "pwchange@demo.example", sm.find_role("Support"),
+                        password=DEMO_PASSWORD)
+    other = login("pwchange")
+    c = login("pwchange")
+    assert c.get("/users/userinfo/").status_code == 200
+    weak = c.post("/resetmypassword/form", {"password": "short", "conf_password": "short"},
+                  token_from="/resetmypassword/form")
+    assert weak.status_code == 200 and "8" in weak.text  # refused with the complexity rule
+    r = c.post("/resetmypassword/form", {"password": "NewPass2026", "conf_password": "NewPass2026"},
+               token_from="/resetmypassword/form")
+    assert r.status_code == 302
+    assert other.get("/messagethreadview/list/").status_code == 302  # the other session ended
+    assert c.get("/messagethreadview/list/").status_code == 200  # the changer's own session goes on
+    assert Client(app).login("pwchange", "NewPass2026").status_code == 302
+    with app.app_context():
+        user = db.session.query(PlatformUser).filter_by(username="pwchange").one()
+        app.appbuilder.sm.reset_password(user.id, DEMO_PASSWORD)
+
+
+def test_candidates_get_no_back_office_account_pages(login):
+    c = login("candidate")
+    assert c.get("/users/userinfo/").status_code in (302, 403)
+    assert c.get("/resetmypassword/form").status_code in (302, 403)
