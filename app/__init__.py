@@ -46,7 +46,7 @@ def create_app(overrides=None):
     csrf.init_app(app)
     migrate.init_app(app, db, metadata=metadata, render_as_batch=True, compare_type=True)
 
-    from app import celery_app, hardening, audit
+    from app import audit, celery_app, hardening
 
     celery_app.init_celery(app)
     with app.app_context():

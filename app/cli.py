@@ -31,7 +31,7 @@ def register_cli(app):
         try:
             summary = load_demo()
         except DemoRefused as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from None
         click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
     @app.cli.command("create-admin")

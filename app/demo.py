@@ -13,13 +13,40 @@ from app.identity import check_digit
 from app.reference import load_all
 from app.roles import ALL_ROLES, ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION
 from models import (
-    Announcement, CalendarDay, Certificate, CertificateType, Course, CourseCategory, ExamPlan, ExamSite,
-    Institution, Invigilator, Major, Matter, MessagePost, MessageThread, Order, Person, PlatformUser,
-    Registration, RegistrationSubject, Room, Site, Subject, TrainingPlan,
+    Announcement,
+    CalendarDay,
+    Certificate,
+    CertificateType,
+    Course,
+    CourseCategory,
+    ExamPlan,
+    ExamSite,
+    Institution,
+    Invigilator,
+    Major,
+    Matter,
+    MessagePost,
+    MessageThread,
+    Order,
+    Person,
+    PlatformUser,
+    Registration,
+    RegistrationSubject,
+    Room,
+    Site,
+    Subject,
+    TrainingPlan,
 )
 from models.enums import (
-    CandidateSource, CertLevel, ExamCategory, InstitutionKind, OrderStatus, PayerType, RegistrationStatus,
-    ReviewStatus, VerifyState,
+    CandidateSource,
+    CertLevel,
+    ExamCategory,
+    InstitutionKind,
+    OrderStatus,
+    PayerType,
+    RegistrationStatus,
+    ReviewStatus,
+    VerifyState,
 )
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

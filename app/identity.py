@@ -2,8 +2,8 @@
 import datetime
 import re
 
-from flask_babel import gettext as _
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_babel import gettext as _
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK_CHARS = "10X98765432"
@@ -14,7 +14,7 @@ class IdNumberError(ValueError):
 
 
 def check_digit(first17):
-    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
 def upgrade_15(number):

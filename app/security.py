@@ -13,7 +13,10 @@ from flask import current_app, g, has_request_context, session
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
-    Permission, PermissionView, ViewMenu, assoc_permissionview_role,
+    Permission,
+    PermissionView,
+    ViewMenu,
+    assoc_permissionview_role,
 )
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l

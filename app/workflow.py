@@ -17,7 +17,8 @@ from app.roles import INSTITUTION
 from app.scoping import role_names, sees_all
 from app.services import notifications
 from app.workdays import add_workdays
-from models import BusinessNumberCounter, Matter, MatterHistory, MatterType as MatterTypeRow, PlatformUser
+from models import BusinessNumberCounter, Matter, MatterHistory, PlatformUser
+from models import MatterType as MatterTypeRow
 from models.enums import MatterStatus
 
 
@@ -208,7 +209,8 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
             raise WorkflowError(str(_l('Matter %(no)s is at stage "%(stage)s"; "%(op)s" is not possible now.',
                                        no=matter.business_no, stage=mtype.state(matter.state).label, op=t.label)))
         if not _may_take(t, matter, user):
-            raise WorkflowError(str(_l('You may not take "%(op)s" on matter %(no)s.', op=t.label, no=matter.business_no)))
+            raise WorkflowError(str(_l('You may not take "%(op)s" on matter %(no)s.',
+                                       op=t.label, no=matter.business_no)))
         opinion = (opinion or "").strip() or None
         if t.opinion and not opinion:
             raise WorkflowError(str(_l('"%(op)s" needs an opinion.', op=t.label)))

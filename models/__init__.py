@@ -1,22 +1,43 @@
 """All models, imported so that the metadata (FAB's Model.metadata) is complete."""
-from models.base import Model  # noqa: F401
-from models.identity import Institution, Major, Person, PlatformUser, Region  # noqa: F401
-from models.files import Attachment  # noqa: F401
-from models.exams import (  # noqa: F401
-    CertificateType, ExamPlan, ExamSession, ExamSite, Invigilator, InvigilatorAssignment,
-    PilotApplication, Room, SeatAssignment, Site, Subject, WeeklyReport,
-)
-from models.registration import (  # noqa: F401
-    Education, EligibilityRule, ExamResult, MaterialEntry, Registration, RegistrationSubject,
-    Score, WorkExperience,
-)
-from models.payments import Invoice, Order, Payment, Refund  # noqa: F401
-from models.certificates import Certificate, CreditRecord, Membership  # noqa: F401
-from models.matters import BusinessNumberCounter, CalendarDay, Matter, MatterHistory, MatterType  # noqa: F401
-from models.training import (  # noqa: F401
-    Course, CourseCategory, CourseTeacher, TeacherCategory, TrainingPlan, TrainingRecord,
-)
-from models.messaging import Announcement, Delivery, MessagePost, MessageThread, Notification  # noqa: F401
 from models.audit import AuditLog, Job  # noqa: F401
+from models.base import Model  # noqa: F401
+from models.certificates import Certificate, CreditRecord, Membership  # noqa: F401
+from models.exams import (  # noqa: F401
+    CertificateType,
+    ExamPlan,
+    ExamSession,
+    ExamSite,
+    Invigilator,
+    InvigilatorAssignment,
+    PilotApplication,
+    Room,
+    SeatAssignment,
+    Site,
+    Subject,
+    WeeklyReport,
+)
+from models.files import Attachment  # noqa: F401
+from models.identity import Institution, Major, Person, PlatformUser, Region  # noqa: F401
+from models.matters import BusinessNumberCounter, CalendarDay, Matter, MatterHistory, MatterType  # noqa: F401
+from models.messaging import Announcement, Delivery, MessagePost, MessageThread, Notification  # noqa: F401
+from models.payments import Invoice, Order, Payment, Refund  # noqa: F401
+from models.registration import (  # noqa: F401
+    Education,
+    EligibilityRule,
+    ExamResult,
+    MaterialEntry,
+    Registration,
+    RegistrationSubject,
+    Score,
+    WorkExperience,
+)
+from models.training import (  # noqa: F401
+    Course,
+    CourseCategory,
+    CourseTeacher,
+    TeacherCategory,
+    TrainingPlan,
+    TrainingRecord,
+)
 
 metadata = Model.metadata

@@ -1,5 +1,5 @@
 """Audit log (SPEC I1) and background jobs."""
-from sqlalchemy import DateTime, Integer, JSON, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.orm import mapped_column
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk, now

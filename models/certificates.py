@@ -1,7 +1,7 @@
 """Issued certificates and their versions (SPEC E4–E9, F9–F10)."""
 import secrets
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Integer, String, Text
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk

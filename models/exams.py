@@ -4,14 +4,28 @@ import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Integer, JSON, Numeric, String, Text,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk
 from models.enums import (
-    CertLevel, ExamCategory, ExamStatus, InvigilatorDuty, ReviewStatus, Reviewer, RoomStatus,
+    CertLevel,
+    ExamCategory,
+    ExamStatus,
+    InvigilatorDuty,
+    Reviewer,
+    ReviewStatus,
+    RoomStatus,
 )
 
 
@@ -137,9 +151,6 @@ class ExamSite(Model):
         CheckConstraint("seats_taken >= 0 AND seats_taken <= quota", name="ck_exam_site_quota"),
     )
 
-    @property
-    def institution_id(self):
-        return self.site.institution_id if self.site else None
 
     def __repr__(self):
         return f"{self.exam_plan} / {self.site}"
@@ -219,10 +230,6 @@ class SeatAssignment(Model):
         UniqueConstraint("registration_id", "session_id", name="uq_seat_registration_session"),
     )
 
-    @property
-    def institution_id(self):
-        return self.room.institution_id if self.room else None
-
 
 class InvigilatorAssignment(Model):
     """D10: invigilators and patrol staff per session and room."""
@@ -237,10 +244,6 @@ class InvigilatorAssignment(Model):
     invigilator = relationship("Invigilator", info={"label": _l("Invigilator")})
     duty = code_col(InvigilatorDuty, _l("Duty"), default=InvigilatorDuty.INVIGILATE)
     __table_args__ = (UniqueConstraint("session_id", "invigilator_id", name="uq_invigilator_session"),)
-
-    @property
-    def institution_id(self):
-        return self.invigilator.institution_id if self.invigilator else None
 
 
 class PilotApplication(TimestampMixin, Model):

@@ -6,7 +6,13 @@ from sqlalchemy.orm import mapped_column, relationship
 from app import crypto
 from models.base import Model, TimestampMixin, _l, code_col, col, fk
 from models.enums import (
-    CandidateSource, Gender, IdType, InstitutionKind, MajorLevel, ReviewStatus, VerifyState,
+    CandidateSource,
+    Gender,
+    IdType,
+    InstitutionKind,
+    MajorLevel,
+    ReviewStatus,
+    VerifyState,
 )
 
 

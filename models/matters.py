@@ -2,7 +2,7 @@
 working-day calendar (SPEC core concepts, F1, F8, I3)."""
 import datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, JSON, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk, now
@@ -62,7 +62,8 @@ class Matter(TimestampMixin, Model):
 
 class MatterHistory(Model):
     __tablename__ = "matter_history"
-    __scope__ = {"Institution": "matter.institution_id", "Expert": "matter.assignee_id"}  # who reaches which rows (app.scoping)
+    # who reaches which rows (app.scoping)
+    __scope__ = {"Institution": "matter.institution_id", "Expert": "matter.assignee_id"}
     id = mapped_column(Integer, primary_key=True)
     matter_id = fk("matter.id", _l("Matter"), nullable=False, ondelete="CASCADE")
     matter = relationship("Matter", back_populates="history", info={"label": _l("Matter")})

@@ -1,5 +1,5 @@
 """Orders, payments, invoices and refunds (SPEC C1–C7)."""
-from sqlalchemy import DateTime, Integer, JSON, Numeric, String, Text
+from sqlalchemy import JSON, DateTime, Integer, Numeric, String, Text
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk
@@ -45,10 +45,6 @@ class Payment(TimestampMixin, Model):
     confirmed_by_id = fk("ab_user.id", _l("Confirmed by"))
     note = col(Text, _l("Note"))
 
-    @property
-    def institution_id(self):
-        return self.order.institution_id if self.order else None
-
 
 class Invoice(TimestampMixin, Model):
     """C5"""
@@ -61,10 +57,6 @@ class Invoice(TimestampMixin, Model):
     tax_no = col(String(32), _l("Tax number"))
     email = col(String(120), _l("E-mail"), nullable=False)
     status = code_col(RequestStatus, _l("Status"), default=RequestStatus.REQUESTED)
-
-    @property
-    def institution_id(self):
-        return self.order.institution_id if self.order else None
 
 
 class Refund(TimestampMixin, Model):
@@ -79,6 +71,3 @@ class Refund(TimestampMixin, Model):
     status = code_col(RequestStatus, _l("Status"), default=RequestStatus.REQUESTED)
     handled_by_id = fk("ab_user.id", _l("Handled by"))
 
-    @property
-    def institution_id(self):
-        return self.order.institution_id if self.order else None

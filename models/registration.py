@@ -1,6 +1,13 @@
 """Registrations, their material sections, and scores (SPEC B3–B14, E1–E2)."""
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Integer, JSON, Numeric, String, Text,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import mapped_column, relationship

@@ -53,7 +53,8 @@ class Course(TimestampMixin, Model):
 class CourseTeacher(Model):
     """G2: each named teacher confirms (agree/disagree + opinion)."""
     __tablename__ = "course_teacher"
-    __scope__ = {"Institution": "course.institution_id", "Teacher": "person.user_id"}  # who reaches which rows (app.scoping)
+    # who reaches which rows (app.scoping)
+    __scope__ = {"Institution": "course.institution_id", "Teacher": "person.user_id"}
     id = mapped_column(Integer, primary_key=True)
     course_id = fk("course.id", _l("Course"), nullable=False, ondelete="CASCADE")
     course = relationship("Course", info={"label": _l("Course")})
@@ -62,10 +63,6 @@ class CourseTeacher(Model):
     confirm = code_col(TeacherConfirm, _l("Confirmation"), default=TeacherConfirm.PENDING)
     opinion = col(Text, _l("Opinion"))
     __table_args__ = (UniqueConstraint("course_id", "person_id", name="uq_course_teacher"),)
-
-    @property
-    def institution_id(self):
-        return self.course.institution_id if self.course else None
 
 
 class TrainingPlan(TimestampMixin, Model):

@@ -100,8 +100,9 @@ def test_institution_sees_only_its_own_rows(app, login, model, view):
         assert c.get(f"/{view}/edit/{other}").status_code == 404
     export = c.get(f"/{view}/export/")
     assert export.status_code == 200
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     rows = list(load_workbook(io.BytesIO(export.data), read_only=True).active.iter_rows(values_only=True))
     assert len(rows) - 1 == len(mine)
@@ -123,7 +124,7 @@ def test_institution_cannot_act_or_delete_on_another_institutions_rows(app, logi
     token = c.csrf()
     r = c.http.post("/matterview/action_post", data={"action": "submit", "rowid": others, "csrf_token": token})
     assert r.status_code == 404
-    r = c.http.post(f"/matterview/transition/submit", data={"ids": ",".join(map(str, others)), "csrf_token": token})
+    r = c.http.post("/matterview/transition/submit", data={"ids": ",".join(map(str, others)), "csrf_token": token})
     assert r.status_code == 404
     _mine_rooms, other_rooms = _own_and_other(app, Room)
     r = c.http.post(f"/roomview/delete/{other_rooms[0]}", data={"csrf_token": token})
@@ -152,12 +153,12 @@ def test_institution_cannot_link_a_row_to_another_institution(app, login):
         own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
         other_site = db.session.query(Site).filter(Site.institution_id != own).first().id
         other_inst = db.session.query(Institution).filter(Institution.id != own).first().id
-    r = c.post("/roomview/add", {"name": "越权考场", "capacity": "20", "site": str(other_site),
-                                 "institution": str(other_inst), "status": "unscheduled"})
+    c.post("/roomview/add", {"name": "越权考场", "capacity": "20", "site": str(other_site),
+                             "institution": str(other_inst), "status": "unscheduled"})
     with app.app_context():
         assert db.session.query(Room).filter_by(name="越权考场").count() == 0
-    r = c.post("/roomview/add", {"name": "本校考场A", "capacity": "20", "status": "unscheduled",
-                                 "institution": str(own)})
+    c.post("/roomview/add", {"name": "本校考场A", "capacity": "20", "status": "unscheduled",
+                             "institution": str(own)})
     with app.app_context():
         room = db.session.query(Room).filter_by(name="本校考场A").one()
         assert room.institution_id == own  # forced to the user's own institution

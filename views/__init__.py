@@ -27,12 +27,13 @@ def register_views(appbuilder):
             if hasattr(view, "datamodel"):
                 MODEL_LABELS.setdefault(view.datamodel.obj.__name__, label)
             # menu item name: the model name (the view's own permission name is <Model>View)
-            appbuilder.add_view(view, view.__name__.removesuffix("View"), label=label, category=category, category_label=category_label)
+            appbuilder.add_view(view, view.__name__.removesuffix("View"), label=label, category=category,
+                                category_label=category_label)
         for api in area.APIS:
             appbuilder.add_api(api)
-    from views import files, health, notifications
-
     from flask import current_app
+
+    from views import files, health, notifications
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)

@@ -8,10 +8,10 @@ import datetime
 
 from flask import abort, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
-from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow.validate import OneOf
@@ -146,6 +146,16 @@ class ScopedMixin:
             self.base_filters = list(self.base_filters or []) + [
                 [self.datamodel.get_pk_name(), ScopeFilter, self.scope]]
 
+    COLUMN_LISTS = ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns")
+
+    def _drop_hidden_columns(self, extra=()):
+        """Secrets never appear; automatic timestamps are never typed in a form."""
+        for attr in self.COLUMN_LISTS + tuple(extra):
+            hidden = HIDDEN_COLUMNS | (AUTOMATIC_COLUMNS if attr in ("add_columns", "edit_columns") else set())
+            cols = getattr(self, attr, None)
+            if cols:
+                setattr(self, attr, [c for c in cols if c.split(".")[0] not in hidden])
+
     def _rel_query_filters(self):
         """Restrict every relationship picker to rows the user may reach."""
         filters = {}
@@ -175,13 +185,11 @@ class PlatformModelView(ScopedMixin, ModelView):
             **{name: (lambda e: lambda v: e.label_of(v))(enum) for name, enum in enums.items()},
             **(self.formatters_columns or {}),
         }
-        extra = {name: enum_field(model, name, enum, self.label_columns.get(name, name)) for name, enum in enums.items()}
+        extra = {name: enum_field(model, name, enum, self.label_columns.get(name, name))
+                 for name, enum in enums.items()}
         self.add_form_extra_fields = {**extra, **(self.add_form_extra_fields or {})}
         self.edit_form_extra_fields = {**extra, **(self.edit_form_extra_fields or {})}
-        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
-            cols = getattr(self, attr, None)
-            if cols:
-                setattr(self, attr, [c for c in cols if c not in HIDDEN_COLUMNS])
+        self._drop_hidden_columns()
         pickers = self._rel_query_filters()
         self.add_form_query_rel_fields = {**pickers, **(self.add_form_query_rel_fields or {})}
         self.edit_form_query_rel_fields = {**pickers, **(self.edit_form_query_rel_fields or {})}
@@ -195,10 +203,8 @@ class PlatformModelView(ScopedMixin, ModelView):
             blank_text_for_pickers(form)
 
     def _init_properties(self):
-        super()._init_properties()
-        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
-            hidden = HIDDEN_COLUMNS | (AUTOMATIC_COLUMNS if attr in ("add_columns", "edit_columns") else set())
-            setattr(self, attr, [c for c in getattr(self, attr) or [] if c not in hidden])
+        super()._init_properties()  # FAB fills the column lists it was not given: filter them again
+        self._drop_hidden_columns()
 
     # rows reached by id always go through the scope (FAB's action/action_post do not)
     def get_scoped(self, pk):
@@ -279,19 +285,12 @@ class PlatformApi(ScopedMixin, ModelRestApi):
             **{name: OneOf([m.value for m in enum]) for name, enum in enum_columns(model).items()},
             **(self.validators_columns or {}),
         }
-        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns"):
-            cols = getattr(self, attr, None)
-            if cols:
-                setattr(self, attr, [c for c in cols if c not in HIDDEN_COLUMNS])
+        self._drop_hidden_columns()
         pickers = self._rel_query_filters()
         self.add_query_rel_fields = {**pickers, **(self.add_query_rel_fields or {})}
         self.edit_query_rel_fields = {**pickers, **(self.edit_query_rel_fields or {})}
         super().__init__()
-        for attr in ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns",
-                     "list_select_columns", "show_select_columns"):
-            cols = getattr(self, attr, None)
-            if cols:
-                setattr(self, attr, [c for c in cols if c.split(".")[0] not in HIDDEN_COLUMNS])
+        self._drop_hidden_columns(("list_select_columns", "show_select_columns"))
 
     def pre_add(self, item):
         self._check_write(item)

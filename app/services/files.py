@@ -7,8 +7,8 @@ import secrets
 from flask import current_app
 
 from app.extensions import db
-from app.scoping import role_names, sees_all
 from app.roles import INSTITUTION
+from app.scoping import role_names, sees_all
 from models import Attachment, Person
 
 

@@ -2,8 +2,20 @@
 from flask_babel import lazy_gettext as _l
 
 from models import (
-    ExamResult, ExamSession, Invigilator, InvigilatorAssignment, Invoice, MaterialEntry, Order, Payment, Refund,
-    Registration, Room, Score, SeatAssignment, WeeklyReport,
+    ExamResult,
+    ExamSession,
+    Invigilator,
+    InvigilatorAssignment,
+    Invoice,
+    MaterialEntry,
+    Order,
+    Payment,
+    Refund,
+    Registration,
+    Room,
+    Score,
+    SeatAssignment,
+    WeeklyReport,
 )
 from views.base import model_api, model_view
 
