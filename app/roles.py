@@ -8,6 +8,7 @@ sync only adds what is declared.
 import logging
 import re
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect
 
 log = logging.getLogger(__name__)
@@ -15,6 +16,17 @@ log = logging.getLogger(__name__)
 ADMIN, ASSOCIATION, INSTITUTION, CANDIDATE = "Admin", "Association", "Institution", "Candidate"
 EXPERT, TEACHER, SUPPORT, FINANCE = "Expert", "Teacher", "Support", "Finance"
 ALL_ROLES = (ADMIN, ASSOCIATION, INSTITUTION, CANDIDATE, EXPERT, TEACHER, SUPPORT, FINANCE)
+
+ROLE_LABELS = {
+    ADMIN: _l("System administrator"), ASSOCIATION: _l("Association administrator"),
+    INSTITUTION: _l("Institution user"), CANDIDATE: _l("Candidate"), EXPERT: _l("Expert"),
+    TEACHER: _l("Teacher"), SUPPORT: _l("Support"), FINANCE: _l("Finance"), "Public": _l("Public"),
+}
+
+
+def role_label(name):
+    return ROLE_LABELS.get(name, name)
+
 
 # Roles that see every row of the views they may open (no institution filter).
 SEE_ALL_ROLES = {ADMIN, ASSOCIATION, SUPPORT, FINANCE}

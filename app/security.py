@@ -18,11 +18,13 @@ from flask_appbuilder.security.sqla.models import (
     ViewMenu,
     assoc_permissionview_role,
 )
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from limits import parse
 
+from app.roles import role_label
 from models import PlatformUser
 from models.enums import AuditAction
 
@@ -37,12 +39,21 @@ class PlatformUserView(UserDBModelView):
                    "active", "password", "conf_password"]
     edit_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "roles", "active"]
     search_columns = ["username", "first_name", "last_name", "email", "phone", "institution", "active"]
-    label_columns = {"phone": _l("Mobile phone"), "institution": _l("Institution")}
+    label_columns = {**UserDBModelView.label_columns, "phone": _l("Mobile phone"), "institution": _l("Institution")}
+    formatters_columns = {
+        "roles": lambda roles: "、".join(str(role_label(r.name)) for r in roles or []),
+        "active": lambda v: _("Yes") if v else _("No"),
+    }
+
+
+class PlatformRoleView(RoleModelView):
+    formatters_columns = {"name": lambda name: f"{role_label(name)} ({name})"}
 
 
 class PlatformSecurityManager(SecurityManager):
     user_model = PlatformUser
     userdbmodelview = PlatformUserView
+    rolemodelview = PlatformRoleView
 
     def create_login_manager(self, app):
         lm = LoginManager(app)
