@@ -19,6 +19,7 @@ from models import (
     CertificateType,
     Course,
     CourseCategory,
+    CourseTeacher,
     ExamPlan,
     ExamSite,
     Institution,
@@ -35,6 +36,7 @@ from models import (
     Room,
     Site,
     Subject,
+    TeacherCategory,
     TrainingPlan,
 )
 from models.enums import (
@@ -236,6 +238,22 @@ def load_demo():
             cats[name] = parent
     course = _get_or_create(Course, institution_id=inst.id, name="认证人员守则解读", defaults=dict(
         category_id=cats["认证人员守则"].id, hours=Decimal("8"), status=ReviewStatus.APPROVED.value))
+    # the demo teacher and expert are people too (a person may hold several roles [002])
+    for username, name, birth, seq in (("teacher", "赵老师", datetime.date(1978, 3, 8), 2),
+                                       ("expert", "李专家", datetime.date(1970, 9, 1), 3)):
+        person = db.session.query(Person).filter_by(user_id=users[username].id).first()
+        if person is None:
+            person = Person(user_id=users[username].id, name=name, gender="female" if seq == 2 else "male",
+                            id_type="resident", birth_date=birth, source=CandidateSource.SELF.value,
+                            is_teacher=username == "teacher", is_expert=username == "expert",
+                            realname_verified=True, verify_state=VerifyState.ACCURATE.value)
+            person.set_id_number(demo_id_number("110105", birth, seq))
+            db.session.add(person)
+            db.session.flush()
+        if username == "teacher":
+            _get_or_create(TeacherCategory, person_id=person.id, category_id=cats["认证人员守则"].id,
+                           defaults=dict(experience="2015年起从事认证人员培训，讲授认证人员守则。"))
+            _get_or_create(CourseTeacher, course_id=course.id, person_id=person.id)
     _get_or_create(TrainingPlan, plan_no="BA2026012-2026007", defaults=dict(
         institution_id=inst.id, course_id=course.id, title="2026年第7期审核员培训",
         start_date=datetime.date.today() + 14 * day, end_date=datetime.date.today() + 16 * day, location="北京"))

@@ -213,3 +213,29 @@ def test_id_numbers_masked_in_lists_and_full_view_audited(app, login):
     response = institution.get(f"/personview/id_number/{pid}")
     assert response.status_code in (302, 403, 404)
     assert full not in response.text
+
+
+def test_teacher_sees_only_own_course_confirmations_and_may_answer(app, login):
+    from models import Course, CourseTeacher
+
+    with app.app_context():
+        teacher_person = db.session.query(Person).join(PlatformUser, Person.user_id == PlatformUser.id).filter(
+            PlatformUser.username == "teacher").one()
+        other = Person(name="别的老师", id_type="passport", source="self", is_teacher=True)
+        other.set_id_number("E12345678")
+        db.session.add(other)
+        db.session.flush()
+        course = db.session.query(Course).first()
+        foreign = CourseTeacher(course_id=course.id, person_id=other.id)
+        db.session.add(foreign)
+        db.session.commit()
+        mine = db.session.query(CourseTeacher).filter_by(person_id=teacher_person.id).one().id
+        foreign_id = foreign.id
+    c = login("teacher")
+    listing = c.get("/courseteacherview/list/").text
+    assert f"/courseteacherview/show/{mine}" in listing
+    assert f"/courseteacherview/show/{foreign_id}" not in listing
+    assert c.get(f"/courseteacherview/edit/{foreign_id}").status_code == 404
+    c.post(f"/courseteacherview/edit/{mine}", {"confirm": "agreed", "opinion": "同意备案"})
+    with app.app_context():
+        assert db.session.get(CourseTeacher, mine).confirm == "agreed"

@@ -87,3 +87,32 @@ def test_transition_email_goes_through_celery_to_the_backend(app):
             break
         time.sleep(0.3)
     assert states == {"sent"}
+
+
+def test_sms_goes_through_the_configured_backend(app):
+    import pytest
+
+    from app.tasks import deliver
+    from models.enums import Channel
+    from tests.backends import RecordingBackend
+
+    app.config["SMS_BACKEND"] = "tests.backends.RecordingBackend"
+    try:
+        with app.app_context():
+            item = Delivery(channel=Channel.SMS.value, recipient="13800000000", body="您的考试将于明天开始。")
+            db.session.add(item)
+            db.session.commit()
+            assert deliver.apply(args=[item.id]).get() == "sent"
+            assert ("sms", "13800000000", "您的考试将于明天开始。") in RecordingBackend.sent
+            assert db.session.get(Delivery, item.id).status == "sent"
+            app.config["SMS_BACKEND"] = "tests.backends.FailingBackend"
+            failing = Delivery(channel=Channel.SMS.value, recipient="13800000001", body="x")
+            db.session.add(failing)
+            db.session.commit()
+            with pytest.raises(RuntimeError):
+                deliver.apply(args=[failing.id], throw=True).get()
+            db.session.expire_all()
+            row = db.session.get(Delivery, failing.id)
+            assert row.status == "failed" and "gateway down" in row.error
+    finally:
+        app.config["SMS_BACKEND"] = "app.services.delivery.ConsoleBackend"

@@ -64,17 +64,21 @@ def check_related_scope(item, user):
     if sees_all(user):
         return
     mapper = sa_inspect(type(item))
+    state = sa_inspect(item)
     for rel in mapper.relationships:
         target = rel.mapper.class_
         scope = target_scope(target)
         if rel.direction.name != "MANYTOONE" or scope is None:
             continue
+        fk_key = mapper.get_property_by_column(next(iter(rel.local_columns))).key
+        if state.persistent and not (state.attrs[rel.key].history.has_changes()
+                                     or state.attrs[fk_key].history.has_changes()):
+            continue  # an edit that leaves this link alone
         related = item.__dict__.get(rel.key)  # what was assigned; never lazy-loads
         if related is not None:
             value = sa_inspect(related).identity[0] if sa_inspect(related).identity else None
         else:
-            fk_column = next(iter(rel.local_columns))
-            value = getattr(item, mapper.get_property_by_column(fk_column).key)
+            value = getattr(item, fk_key)
         clause = scope_clause(target, scope, user)
         if value is None or clause is None:
             continue
