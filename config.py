@@ -65,7 +65,9 @@ FAB_CREATE_DB = False
 FAB_ADD_SECURITY_API = False  # FAB's user/role REST API answers 500s under fuzzing
 FAB_API_SWAGGER_UI = True
 FAB_API_MAX_PAGE_SIZE = 100
-FAB_SAFE_REDIRECT_HOSTS = [h for h in _env("SAFE_REDIRECT_HOSTS", "").split(",") if h]
+# hosts a login may redirect to (fnmatch patterns); never the request's own Host header
+FAB_SAFE_REDIRECT_HOSTS = [h for h in _env("SAFE_REDIRECT_HOSTS", "127.0.0.1:*,localhost:*,127.0.0.1,localhost")
+                           .split(",") if h]
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
 from app.identity import password_complexity  # noqa: E402
 

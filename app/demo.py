@@ -283,20 +283,21 @@ def _demo_matters(users, institutions, now):
         ("exam_registration", cand, "考试报名：2026年冬季Web前端开发（初级）考核", []),
         ("exam_registration", cand, "考试报名：2026年秋季质量管理体系审核员考试", [("submit", cand)]),
         ("score_recheck", cand, "成绩复核：2026年春季Web前端开发（初级）考核", [("submit", cand)]),
-        ("personnel_registration", institution_user, "人员注册：质量管理体系审核员（实习）",
-         [("submit", institution_user), ("pass_institution_review", institution_user)]),
-        ("annual_confirmation", institution_user, "年度确认：2026年度",
-         [("submit", institution_user), ("pass_institution_review", institution_user),
-          ("pass_association_review", assoc)]),
+        ("personnel_registration", cand, "人员注册：质量管理体系审核员（实习）",
+         [("submit", cand), ("pass_institution_review", institution_user)]),
+        ("annual_confirmation", cand, "年度确认：2026年度",
+         [("submit", cand), ("pass_institution_review", institution_user), ("pass_association_review", assoc)]),
         ("complaint", cand, "投诉：考点秩序混乱", [("submit", cand), ("refuse", assoc, "经核查，投诉事项不成立。")]),
-        ("certificate_reissue", institution_user, "证书补发：证书遗失",
-         [("submit", institution_user), ("return_institution_review", institution_user, "请补充遗失声明。")]),
+        ("certificate_reissue", cand, "证书补发：证书遗失",
+         [("submit", cand), ("return_institution_review", institution_user, "请补充遗失声明。")]),
+        ("site_application", institution_user, "考核站点申请：北京信息职业技术学院第二考点", [("submit", institution_user)]),
         ("appeal", cand, "申诉：对考试成绩有异议", [("submit", cand)]),
         ("pilot_application", assoc, "证书试点申报：上海质量认证培训中心2026年第2批", [("submit", assoc)]),
         ("site_application", assoc, "考核站点申请：广州检验检测认证集团", []),
     ]
     for code, applicant, title, steps in specs:
-        owner = {institution_user.id: inst.id, assoc.id: other_inst.id}.get(applicant.id)
+        # the candidate's matters go through the demo institution's first review
+        owner = {institution_user.id: inst.id, assoc.id: other_inst.id}.get(applicant.id, inst.id)
         matter = workflow.create_matter(code, applicant, title, institution_id=owner)
         for step in steps:
             name, actor = step[0], step[1]

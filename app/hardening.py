@@ -13,6 +13,20 @@ from app.ui import render_page
 
 log = logging.getLogger(__name__)
 PAGING_ARG = re.compile(r"^(page|psize)_")
+DB_INT_MAX = 2**31 - 1
+LONG_NUMBER = re.compile(r"\d{10,}")
+
+
+def _too_big(text):
+    return any(int(n) > DB_INT_MAX for n in LONG_NUMBER.findall(text))
+
+
+def check_numbers():
+    """Ids and pages beyond what the database stores are a 404/400, not a 500."""
+    if any(_too_big(str(v)) for v in (request.view_args or {}).values()):
+        abort(404)
+    if any(_too_big(v) for v in request.args.values()):
+        abort(400)
 
 
 def check_paging_args():
@@ -63,6 +77,7 @@ def _error(status, message):
 
 
 def init_app(app):
+    app.before_request(check_numbers)
     app.before_request(check_paging_args)
     app.before_request(enforce_session_timeouts)
     app.after_request(security_headers)

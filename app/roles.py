@@ -69,7 +69,7 @@ ROLE_PERMISSIONS = {
     ],
     TEACHER: [
         (r"(CourseTeacher|TeacherCategory)(View|Api)?", READ + r"|can_edit|can_put"),
-        (r"(CourseCategory|TrainingPlan)(View|Api)?", READ),
+        (r"CourseCategory(View|Api)?", READ),
         (r"Training", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],

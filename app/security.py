@@ -62,6 +62,23 @@ class PlatformSecurityManager(SecurityManager):
         lm.user_loader(self.load_session_user)
         return lm
 
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.additional_claims_loader
+        def session_version_claim(identity):
+            user = self.get_user_by_id(int(identity))
+            return {"sv": user.session_version if user else None}
+
+        return jwt_manager
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        user = self.load_user(jwt_data["sub"])
+        if user is None or jwt_data.get("sv") != user.session_version:
+            return None  # issued before a logout or a password change
+        g.user = user
+        return user
+
     def load_session_user(self, pk):
         user = self.load_user(pk)
         if user is None or session.get("_sv") != user.session_version:

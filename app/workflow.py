@@ -45,6 +45,8 @@ class T:
     assignee_only: bool = False
     opinion: bool = False
     effects: tuple = ()
+    # the payload key naming the institution that acts at this stage (default: the matter's)
+    institution_key: str = None
 
     def __post_init__(self):
         if isinstance(self.source, str):
@@ -62,6 +64,7 @@ class MatterType:
     transitions: list
     initial: str = "draft"
     online_entry: str = None
+    filers: frozenset = frozenset()  # roles that may file it (staff roles may file any)
     _states: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -131,6 +134,8 @@ def allocate_business_no(moment=None):
 # --- creating and moving matters -----------------------------------------------------
 def create_matter(type_code, applicant, title, institution_id=None, obj=None, payload=None, commit=True):
     mtype = REGISTRY[type_code]
+    if not may_file(mtype, applicant):
+        raise WorkflowError(str(_l("You may not file this kind of matter.")))
     matter = Matter(
         business_no=allocate_business_no(),
         type_code=type_code,
@@ -149,18 +154,31 @@ def create_matter(type_code, applicant, title, institution_id=None, obj=None, pa
     return matter
 
 
+def _acting_institution(t, matter):
+    if t.institution_key:
+        return (matter.payload or {}).get(t.institution_key)
+    return matter.institution_id
+
+
 def _may_take(t, matter, user):
     """Role, applicant/assignee and institution checks for one transition."""
     names = role_names(user)
     if t.applicant_only:
         return matter.applicant_id == user.id
+    if matter.applicant_id == user.id:
+        return False  # nobody reviews their own application
     if not (t.roles & names):
         return False
     if t.assignee_only and matter.assignee_id != user.id:
         return False
     if INSTITUTION in t.roles and not sees_all(user) and not (t.roles & names - {INSTITUTION}):
-        return user.institution_id is not None and matter.institution_id == user.institution_id
+        return user.institution_id is not None and _acting_institution(t, matter) == user.institution_id
     return True
+
+
+def may_file(mtype, user):
+    """Whether ``user`` may open a matter of this type (staff may file any)."""
+    return sees_all(user) or bool(mtype.filers & role_names(user))
 
 
 def available_transitions(matter, user):

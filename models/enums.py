@@ -265,3 +265,4 @@ class AuditAction(CodeEnum):
     DELETE = "delete", _l("Delete")
     TRANSITION = "transition", _l("Transition")
     VIEW_ID_NUMBER = "view_id_number", _l("Viewed full ID number")
+    DOWNLOAD = "download", _l("Downloaded a file")

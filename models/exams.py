@@ -119,6 +119,7 @@ class Subject(Model):
 class Site(TimestampMixin, Model):
     """D3: assessment site of an institution, reviewed by the association."""
     __tablename__ = "site"
+    __staff_fields__ = ("status",)  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     code = col(String(32), _l("Site code"), nullable=False, unique=True)
     name = col(String(128), _l("Site name"), nullable=False)
@@ -138,6 +139,7 @@ class Site(TimestampMixin, Model):
 class ExamSite(Model):
     """B11: a site offered by an exam plan with its quota of seats."""
     __tablename__ = "exam_site"
+    __staff_fields__ = ("seats_taken",)  # decided by the association only
     __scope__ = {"Institution": "site.institution_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     exam_plan_id = fk("exam_plan.id", _l("Exam"), nullable=False, ondelete="CASCADE")
@@ -159,6 +161,7 @@ class ExamSite(Model):
 class Room(TimestampMixin, Model):
     """D8: exam room (the real classroom)."""
     __tablename__ = "room"
+    __staff_fields__ = ("status",)  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     institution_id = fk("institution.id", _l("Institution"), nullable=False)
     institution = relationship("Institution", info={"label": _l("Institution")})
@@ -249,6 +252,7 @@ class InvigilatorAssignment(Model):
 class PilotApplication(TimestampMixin, Model):
     """D1: pilot certificate application by an institution per year and batch."""
     __tablename__ = "pilot_application"
+    __staff_fields__ = ("status", "approved_count")  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     institution_id = fk("institution.id", _l("Institution"), nullable=False)
     institution = relationship("Institution", info={"label": _l("Institution")})
@@ -267,6 +271,7 @@ class PilotApplication(TimestampMixin, Model):
 class WeeklyReport(TimestampMixin, Model):
     """D14: periodic report from an institution, reviewed by the association."""
     __tablename__ = "weekly_report"
+    __staff_fields__ = ("status",)  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     institution_id = fk("institution.id", _l("Institution"), nullable=False)
     institution = relationship("Institution", info={"label": _l("Institution")})

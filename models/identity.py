@@ -31,6 +31,7 @@ class Region(Model):
 
 class Institution(TimestampMixin, Model):
     __tablename__ = "institution"
+    __staff_fields__ = ("status",)  # decided by the association only (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     name = col(String(128), _l("Institution name"), nullable=False, unique=True)
     uscc = col(String(18), _l("Unified social credit code"), unique=True)
@@ -83,6 +84,7 @@ class Person(TimestampMixin, Model):
     that enforces one person per ID number.
     """
     __tablename__ = "person"
+    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified")
     id = mapped_column(Integer, primary_key=True)
     user_id = fk("ab_user.id", _l("Account"), unique=True)
     user = relationship("PlatformUser", foreign_keys=[user_id], info={"label": _l("Account")})

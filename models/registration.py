@@ -18,6 +18,7 @@ from models.enums import RegistrationCategory, RegistrationStatus, SectionCode
 
 class Registration(TimestampMixin, Model):
     __tablename__ = "registration"
+    __staff_fields__ = ("status", "locked", "net_no", "submitted_at", "matter_id")  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     net_no = col(String(20), _l("Net registration number"), unique=True)
     exam_plan_id = fk("exam_plan.id", _l("Exam"), nullable=False)
@@ -38,7 +39,8 @@ class Registration(TimestampMixin, Model):
     matter = relationship("Matter", foreign_keys=[matter_id], info={"label": _l("Matter")})
     submitted_at = col(DateTime, _l("Submitted at"))
     locked = col(Boolean, _l("Locked"), default=False, nullable=False)
-    subjects = relationship("RegistrationSubject", cascade="all, delete-orphan", info={"label": _l("Subjects")})
+    subjects = relationship("RegistrationSubject", back_populates="registration", cascade="all, delete-orphan",
+                            info={"label": _l("Subjects")})
     def __repr__(self):
         return self.net_no or f"#{self.id}"
 
@@ -49,6 +51,7 @@ class RegistrationSubject(Model):
     __scope__ = {"Institution": "registration.institution_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     registration_id = fk("registration.id", _l("Registration"), nullable=False, ondelete="CASCADE")
+    registration = relationship("Registration", back_populates="subjects", info={"label": _l("Registration")})
     subject_id = fk("subject.id", _l("Subject"), nullable=False)
     subject = relationship("Subject", info={"label": _l("Subject")})
     __table_args__ = (UniqueConstraint("registration_id", "subject_id", name="uq_registration_subject"),)

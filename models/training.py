@@ -36,6 +36,7 @@ class TeacherCategory(Model):
 class Course(TimestampMixin, Model):
     """G2: course filing by an institution."""
     __tablename__ = "course"
+    __staff_fields__ = ("status", "valid_until")  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     institution_id = fk("institution.id", _l("Institution"), nullable=False)
     institution = relationship("Institution", info={"label": _l("Institution")})
@@ -68,6 +69,7 @@ class CourseTeacher(Model):
 class TrainingPlan(TimestampMixin, Model):
     """G4: numbers like BA2022012-2022007."""
     __tablename__ = "training_plan"
+    __staff_fields__ = ("status",)  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     plan_no = col(String(32), _l("Plan number"), nullable=False, unique=True)
     institution_id = fk("institution.id", _l("Institution"), nullable=False)

@@ -21,8 +21,9 @@ def wf(ctx):
     return workflow
 
 
-def new_matter(code="personnel_registration", applicant="institution", title="测试事项"):
-    return workflow.create_matter(code, user(applicant), title)
+def new_matter(code="personnel_registration", applicant="candidate", title="测试事项"):
+    """A matter filed by ``applicant`` that goes through the demo institution's review."""
+    return workflow.create_matter(code, user(applicant), title, institution_id=user("institution").institution_id)
 
 
 def test_business_number_format_and_draft_state(wf):
@@ -34,10 +35,10 @@ def test_business_number_format_and_draft_state(wf):
 
 
 def test_full_chain_with_history_due_date_and_notifications(wf):
-    inst, expert, assoc = user("institution"), user("expert"), user("association")
+    cand, inst, expert, assoc = user("candidate"), user("institution"), user("expert"), user("association")
     matter = new_matter()
     before = db.session.query(Notification).filter_by(user_id=assoc.id).count()
-    workflow.apply(matter.id, "submit", inst)
+    workflow.apply(matter.id, "submit", cand)
     assert (matter.state, matter.status) == ("institution_review", "in_progress")
     assert matter.filed_at is not None
     assert matter.due_date == add_workdays(matter.filed_at.date(), 15)  # personnel registration: 15 working days
@@ -49,7 +50,7 @@ def test_full_chain_with_history_due_date_and_notifications(wf):
     assert (matter.state, matter.status) == ("done", "completed") and matter.completed_at
     history = db.session.query(MatterHistory).filter_by(matter_id=matter.id).order_by(MatterHistory.id).all()
     assert [(h.transition, h.from_state, h.to_state, h.actor.username) for h in history] == [
-        ("submit", "draft", "institution_review", "institution"),
+        ("submit", "draft", "institution_review", "candidate"),
         ("pass_institution_review", "institution_review", "expert_review", "institution"),
         ("pass_expert_review", "expert_review", "association_review", "expert"),
         ("pass_association_review", "association_review", "done", "association"),
@@ -57,13 +58,13 @@ def test_full_chain_with_history_due_date_and_notifications(wf):
     assert history[1].opinion == "材料齐全"
     # the expert was told when the matter reached them; the association when it was their turn
     assert db.session.query(Notification).filter_by(user_id=assoc.id).count() > before
-    note = db.session.query(Notification).filter_by(user_id=inst.id).order_by(Notification.id.desc()).first()
+    note = db.session.query(Notification).filter_by(user_id=cand.id).order_by(Notification.id.desc()).first()
     assert matter.business_no in note.title and note.link == f"/matterview/show/{matter.id}"
 
 
 def test_refused_wrong_role(wf):
     matter = new_matter()
-    workflow.apply(matter.id, "submit", user("institution"))
+    workflow.apply(matter.id, "submit", user("candidate"))
     with pytest.raises(WorkflowError, match=matter.business_no):
         workflow.apply(matter.id, "pass_institution_review", user("finance"))
     with pytest.raises(WorkflowError):
@@ -108,23 +109,56 @@ def test_expert_stage_only_for_the_assigned_expert(wf):
 
 
 def test_return_resubmit_and_withdraw(wf):
-    inst = user("institution")
-    matter = new_matter("certificate_change", "institution", "证书信息变更测试")
-    workflow.apply(matter.id, "submit", inst)
+    cand, inst = user("candidate"), user("institution")
+    matter = new_matter("certificate_change", "candidate", "证书信息变更测试")
+    workflow.apply(matter.id, "submit", cand)
     workflow.apply(matter.id, "return_institution_review", inst, opinion="请补充证明材料")
     assert (matter.state, matter.status) == ("returned", "in_progress")
-    workflow.apply(matter.id, "resubmit", inst)
-    workflow.apply(matter.id, "withdraw", inst)
+    workflow.apply(matter.id, "resubmit", cand)
+    workflow.apply(matter.id, "withdraw", cand)
     assert (matter.state, matter.status) == ("withdrawn", "completed")
 
 
 def test_available_transitions_per_role(wf):
     matter = new_matter()
-    assert [t.name for t in workflow.available_transitions(matter, user("institution"))] == ["submit"]
+    assert [t.name for t in workflow.available_transitions(matter, user("candidate"))] == ["submit"]
+    assert workflow.available_transitions(matter, user("institution")) == []
     assert workflow.available_transitions(matter, user("association")) == []
-    workflow.apply(matter.id, "submit", user("institution"))
+    workflow.apply(matter.id, "submit", user("candidate"))
+    assert {t.name for t in workflow.available_transitions(matter, user("candidate"))} == {"withdraw"}
     names = {t.name for t in workflow.available_transitions(matter, user("institution"))}
-    assert names == {"withdraw", "pass_institution_review", "return_institution_review"}
+    assert names == {"pass_institution_review", "return_institution_review"}
+
+
+def test_nobody_reviews_their_own_application(wf):
+    matter = workflow.create_matter("annual_confirmation", user("association"), "协会代为提交",
+                                    institution_id=user("institution").institution_id)
+    workflow.apply(matter.id, "submit", user("association"))
+    workflow.apply(matter.id, "pass_institution_review", user("institution"))
+    with pytest.raises(WorkflowError):
+        workflow.apply(matter.id, "pass_association_review", user("association"))  # the applicant
+
+
+def test_who_may_file_what(wf):
+    with pytest.raises(WorkflowError):
+        workflow.create_matter("score_recheck", user("institution"), "机构不能申请成绩复核")
+    with pytest.raises(WorkflowError):
+        workflow.create_matter("site_application", user("candidate"), "考生不能申请考核站点")
+    assert workflow.create_matter("site_application", user("institution"), "考核站点申请").state == "draft"
+
+
+def test_transfer_in_institution_acts_at_its_own_stage(wf):
+    from models import Institution
+
+    cand, inst = user("candidate"), user("institution")
+    other = db.session.query(Institution).filter(Institution.id != inst.institution_id).first()
+    matter = workflow.create_matter("institution_transfer", cand, "转换执业机构", institution_id=inst.institution_id,
+                                    payload={"to_institution_id": other.id})
+    workflow.apply(matter.id, "submit", cand)
+    workflow.apply(matter.id, "pass_out_institution_review", inst)
+    assert matter.state == "in_institution_review"
+    with pytest.raises(WorkflowError):  # the institution left may not also accept for the one joined
+        workflow.apply(matter.id, "pass_in_institution_review", inst)
 
 
 def test_every_declared_transition_is_reachable_and_has_roles():
@@ -227,20 +261,24 @@ def test_business_numbers_unique_under_concurrency(app):
 
 
 def test_back_office_actions_single_and_multi_row(app, login):
-    from tests.conftest import Client  # noqa: F401
-
     with app.app_context():
-        ids = [new_matter(title=f"批量提交{i}").id for i in range(3)]
+        filed = [workflow.create_matter("site_application", user("institution"), f"批量提交{i}").id
+                 for i in range(2)]
+        ids = []
+        for i in range(3):
+            matter = new_matter(title=f"机构初核{i}")
+            workflow.apply(matter.id, "submit", user("candidate"))
+            ids.append(matter.id)
     c = login("institution")
     token = c.csrf()
-    r = c.http.post("/matterview/action_post", data={"action": "submit", "rowid": ids, "csrf_token": token})
+    r = c.http.post("/matterview/action_post", data={"action": "submit", "rowid": filed, "csrf_token": token})
     assert r.status_code == 302 and "/transition/submit" in r.headers["Location"]
     page = c.get(r.headers["Location"])
     assert page.status_code == 200 and "确认" in page.text
-    r = c.http.post(r.headers["Location"], data={"ids": ",".join(map(str, ids)), "csrf_token": token})
+    r = c.http.post(r.headers["Location"], data={"ids": ",".join(map(str, filed)), "csrf_token": token})
     assert r.status_code == 302
     with app.app_context():
-        assert {db.session.get(Matter, i).state for i in ids} == {"institution_review"}
+        assert {db.session.get(Matter, i).state for i in filed} == {"association_review"}
     # returning needs an opinion: refused without one, done with one
     r = c.http.post("/matterview/transition/return_institution_review",
                     data={"ids": str(ids[0]), "csrf_token": token}, follow_redirects=True)

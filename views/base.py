@@ -14,8 +14,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow.validate import OneOf
+from marshmallow.validate import OneOf, Range
+from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 from wtforms import SelectField
@@ -25,6 +27,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.exports import EXPORT_MAX_ROWS, send_xlsx
 from app.extensions import db
+from app.hardening import DB_INT_MAX
 from app.scoping import DEFAULT_SCOPE, ScopeFilter, scope_clause, sees_all
 from models import Institution
 
@@ -58,6 +61,13 @@ def target_scope(model):
     return None
 
 
+class Refused(BadRequest):
+    """A write refused by a rule; reads as its message alone (FAB's API shows str())."""
+
+    def __str__(self):
+        return str(self.description)
+
+
 def check_related_scope(item, user):
     """Refuse a write that links ``item`` to a row the user may not reach,
     whether the relationship object or only its foreign key was set."""
@@ -84,7 +94,24 @@ def check_related_scope(item, user):
             continue
         pk = rel.mapper.primary_key[0]
         if db.session.query(target).filter(clause, pk == value).first() is None:
-            raise BadRequest(str(_l("You may not use this %(field)s.", field=rel.info.get("label", rel.key))))
+            raise Refused(str(_l("You may not use this %(field)s.", field=rel.info.get("label", rel.key))))
+
+
+def check_staff_fields(item, user):
+    """Review decisions (``__staff_fields__``: status, approved counts …) are the
+    association's: other roles may neither set nor change them."""
+    if sees_all(user):
+        return
+    state = sa_inspect(item)
+    for name in getattr(type(item), "__staff_fields__", ()):
+        column = state.mapper.columns[name]
+        if state.persistent:
+            changed = state.attrs[name].history.has_changes()
+        else:
+            default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+            changed = getattr(item, name) not in (None, default)
+        if changed:
+            raise Refused(str(_l("Only the association may set %(field)s.", field=column.info.get("label", name))))
 
 
 def force_own_institution(item, user):
@@ -173,6 +200,7 @@ class ScopedMixin:
     def _check_write(self, item):
         user = g.user
         force_own_institution(item, user)
+        check_staff_fields(item, user)
         check_related_scope(item, user)
 
 
@@ -279,13 +307,16 @@ class PlatformModelView(ScopedMixin, ModelView):
 
 
 class PlatformApi(ScopedMixin, ModelRestApi):
-    allow_browser_login = True
+    # JWT only: a browser session cookie would make these CSRF-exempt writes possible
+    allow_browser_login = False
     max_page_size = 100
 
     def __init__(self):
         model = self.datamodel.obj
         self._scope_setup()
+        integers = [c.key for c in sa_inspect(model).columns if isinstance(c.type, Integer) and not c.primary_key]
         self.validators_columns = {
+            **{name: Range(min=-DB_INT_MAX - 1, max=DB_INT_MAX) for name in integers},
             **{name: OneOf([m.value for m in enum]) for name, enum in enum_columns(model).items()},
             **(self.validators_columns or {}),
         }
@@ -301,6 +332,27 @@ class PlatformApi(ScopedMixin, ModelRestApi):
 
     def pre_update(self, item):
         self._check_write(item)
+
+    # database refusals (unique, foreign key, range) answer 422 in words, never SQL text or a 500
+    def post_headless(self):
+        return self._without_database_errors(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._without_database_errors(lambda: super(PlatformApi, self).put_headless(pk))
+
+    def delete_headless(self, pk):
+        return self._without_database_errors(lambda: super(PlatformApi, self).delete_headless(pk))
+
+    def _without_database_errors(self, call):
+        try:
+            response = call()
+        except (SQLAlchemyError, OverflowError):
+            response = None
+        if response is None or (response.status_code == 422 and b"Database exception" in response.data):
+            db.session.rollback()
+            return self.response_422(message=_(
+                "The record conflicts with existing data (a duplicate value, or rows that still refer to it)."))
+        return response
 
 
 def model_view(model, *, list_columns, search_columns=None, show_columns=None, add_columns=None,
@@ -326,6 +378,7 @@ def model_api(model, *, list_columns, scope=AUTO, **attrs):
         resource_name=model.__tablename__,
         list_columns=list_columns,
         show_columns=attrs.pop("show_columns", list_columns),  # nothing beyond what is declared
+        search_columns=attrs.pop("search_columns", [c for c in list_columns if c not in HIDDEN_COLUMNS]),
         add_columns=attrs.pop("add_columns", [c for c in list_columns if c != "id"]),
         edit_columns=attrs.pop("edit_columns", [c for c in list_columns if c != "id"]),
         scope=scope,

@@ -7,7 +7,7 @@ its own states and transitions.
 """
 from flask_babel import lazy_gettext as _l
 
-from app.roles import ASSOCIATION, EXPERT, INSTITUTION
+from app.roles import ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION, TEACHER
 from app.workflow import MatterType, State, T, register
 from models.enums import MatterCategory as Cat
 from models.enums import MatterStatus as S
@@ -21,13 +21,19 @@ WITHDRAWN = State("withdrawn", _l("Withdrawn"), S.COMPLETED)
 STAGES = {
     "institution_review": (_l("Institution first review"), {INSTITUTION}),
     "out_institution_review": (_l("Review by the institution left"), {INSTITUTION}),
-    "in_institution_review": (_l("Review by the institution joined"), {INSTITUTION}),
+    # the institution joined acts here, named in the matter's payload
+    "in_institution_review": (_l("Review by the institution joined"), {INSTITUTION}, "to_institution_id"),
     "expert_review": (_l("Expert evaluation"), {EXPERT}),
     "association_review": (_l("Association approval"), {ASSOCIATION}),
 }
 
 
-def chain(code, name, category, deadline, stages, online_entry=None):
+PERSON = frozenset({CANDIDATE})
+PERSON_OR_INSTITUTION = frozenset({CANDIDATE, INSTITUTION})
+INSTITUTION_ONLY = frozenset({INSTITUTION})
+
+
+def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None):
     """A review chain: draft → stage 1 → … → done, with return and refusal."""
     states = [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + [
         State(s, STAGES[s][0], S.IN_PROGRESS) for s in stages]
@@ -39,23 +45,25 @@ def chain(code, name, category, deadline, stages, online_entry=None):
     ]
     for i, stage in enumerate(stages):
         roles = STAGES[stage][1]
+        institution_key = STAGES[stage][2] if len(STAGES[stage]) > 2 else None
         expert = stage == "expert_review"
         nxt = stages[i + 1] if i + 1 < len(stages) else "done"
         label = _l("Approve") if nxt == "done" else _l("Pass on")
         transitions += [
-            T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert),
+            T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert, institution_key=institution_key),
             T(f"return_{stage}", _l("Return for correction"), stage, "returned", roles,
-              assignee_only=expert, opinion=True),
+              assignee_only=expert, opinion=True, institution_key=institution_key),
         ]
     transitions.append(T("refuse", _l("Refuse"), last, "refused", STAGES[last][1], opinion=True))
     return register(MatterType(code, name, category.value, deadline, states, transitions,
-                               online_entry=online_entry))
+                               online_entry=online_entry, filers=frozenset(filers)))
 
 
 ASSOC = ["association_review"]
 INST_ASSOC = ["institution_review", "association_review"]
 
-EXAM_REGISTRATION = chain("exam_registration", _l("Exam registration"), Cat.EXAM, None, ASSOC)
+EXAM_REGISTRATION = chain("exam_registration", _l("Exam registration"), Cat.EXAM, None, ASSOC,
+                          filers=PERSON_OR_INSTITUTION)
 NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National exam registration"),
                                    Cat.CERT_PERSONNEL, 1, ASSOC)
 PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL, 15,
@@ -64,16 +72,20 @@ ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Ca
 INSTITUTION_TRANSFER = chain("institution_transfer", _l("Transfer of practising institution"), Cat.CERT_PERSONNEL, 1,
                              ["out_institution_review", "in_institution_review", "association_review"])
 SCORE_RECHECK = chain("score_recheck", _l("Score re-check"), Cat.EXAM, 4, ASSOC)
-COMPLAINT = chain("complaint", _l("Complaint"), Cat.CERT_PERSONNEL, 90, ASSOC)
-APPEAL = chain("appeal", _l("Appeal"), Cat.CERT_PERSONNEL, 90, ["expert_review", "association_review"])
+COMPLAINT = chain("complaint", _l("Complaint"), Cat.CERT_PERSONNEL, 90, ASSOC, filers=PERSON_OR_INSTITUTION)
+APPEAL = chain("appeal", _l("Appeal"), Cat.CERT_PERSONNEL, 90, ["expert_review", "association_review"],
+               filers=PERSON_OR_INSTITUTION)
 EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.CERT_PERSONNEL, None, ASSOC)
 OLD_COURSE_REREVIEW = chain("old_course_rereview", _l("Old-course re-review"), Cat.CERT_PERSONNEL, None,
-                            ["expert_review", "association_review"])
+                            ["expert_review", "association_review"], filers=frozenset({INSTITUTION, TEACHER}))
 CERTIFICATE_CANCELLATION = chain("certificate_cancellation", _l("Certificate cancellation"), Cat.CERT_PERSONNEL,
                                  None, ASSOC)
 CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Cat.CERT_PERSONNEL, None, INST_ASSOC)
 CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information change"), Cat.CERT_PERSONNEL, None,
                            INST_ASSOC)
-MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC)
-PILOT_APPLICATION = chain("pilot_application", _l("Pilot certificate application"), Cat.INSTITUTION, None, ASSOC)
-SITE_APPLICATION = chain("site_application", _l("Assessment site application"), Cat.INSTITUTION, None, ASSOC)
+MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC,
+                               filers=PERSON_OR_INSTITUTION)
+PILOT_APPLICATION = chain("pilot_application", _l("Pilot certificate application"), Cat.INSTITUTION, None, ASSOC,
+                          filers=INSTITUTION_ONLY)
+SITE_APPLICATION = chain("site_application", _l("Assessment site application"), Cat.INSTITUTION, None, ASSOC,
+                         filers=INSTITUTION_ONLY)

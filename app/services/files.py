@@ -7,8 +7,10 @@ import secrets
 from flask import current_app
 
 from app.extensions import db
-from app.roles import INSTITUTION
-from app.scoping import role_names, sees_all
+from app.roles import ADMIN, ASSOCIATION, FINANCE, INSTITUTION
+from app.scoping import role_names
+
+FULL_ACCESS_ROLES = {ADMIN, ASSOCIATION}
 from models import Attachment, Person
 
 
@@ -33,11 +35,19 @@ def store(data, filename, content_type, kind, user=None, person=None, institutio
     return item
 
 
+# kinds Finance handles (vouchers, invoices); ID scans and photos are not theirs
+FINANCE_KINDS = {"voucher", "invoice"}
+
+
 def may_open(attachment, user):
-    """Staff see every file; an institution its own; a person their own uploads."""
+    """Admin and Association open every file, Finance payment documents, an
+    institution its own files, a person their own uploads."""
     if user is None or not user.is_authenticated:
         return False
-    if sees_all(user):
+    names = role_names(user)
+    if names & FULL_ACCESS_ROLES:
+        return True
+    if FINANCE in names and attachment.kind in FINANCE_KINDS:
         return True
     if INSTITUTION in role_names(user) and user.institution_id is not None \
             and attachment.institution_id == user.institution_id:

@@ -2,11 +2,13 @@
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import app.matters  # noqa: F401  (declares the matter types)
 from app import workflow
+from app.extensions import db
 from app.workflow import WorkflowError
 from models import Matter, MatterHistory, MatterType
 from views.base import PlatformModelView, model_api, model_view
@@ -52,7 +54,7 @@ class MatterBase(PlatformModelView):
         if t is None or not self.appbuilder.sm.has_access(name, self.class_permission_name):
             flash(_("You may not take this operation."), "danger")
             return redirect(url_for(".list"))
-        ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        ids = list(dict.fromkeys(i for i in request.values.get("ids", "").split(",") if i.isdigit()))
         matters = [self.get_scoped(i) for i in ids]
         if request.method == "POST":
             done, errors = 0, []
@@ -91,15 +93,22 @@ MatterView = model_view(
         "overdue": lambda v: _("Yes") if v else "",
     },
     order_columns=["business_no", "filed_at", "due_date", "status"],
+    # the type picker offers only what this user may file
+    add_form_query_rel_fields={"matter_type": [["code", FilterInFunction, lambda: fileable_types(g.user)]]},
 )
+
+
+def fileable_types(user):
+    return [code for code, mtype in workflow.REGISTRY.items() if workflow.may_file(mtype, user)]
 
 
 def _pre_add_matter(self, item):
     """A matter created in the back office gets a business number and starts as a draft."""
     self._guarded(item)
     mtype = workflow.REGISTRY.get(item.type_code or getattr(item.matter_type, "code", None))
-    if mtype is None:
-        raise ValueError(_("Unknown matter type."))
+    if mtype is None or not workflow.may_file(mtype, g.user):
+        db.session.rollback()
+        raise ValueError(_("You may not file this kind of matter."))
     item.type_code = mtype.code
     item.business_no = workflow.allocate_business_no()
     item.state = mtype.initial

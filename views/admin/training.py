@@ -9,7 +9,7 @@ CATEGORY = ("Training", _l("Training"))
 CourseCategoryView = model_view(CourseCategory, list_columns=["name", "level", "parent"],
                                 search_columns=["name", "level"], scope=None)
 TeacherCategoryView = model_view(TeacherCategory, list_columns=["person", "category", "experience"],
-                                 search_columns=["category"])
+                                 search_columns=["category"], edit_columns=["category", "experience"])
 CourseView = model_view(Course, list_columns=["name", "institution", "category", "hours", "status", "valid_until"],
                         search_columns=["name", "institution", "category", "status"])
 CourseTeacherView = model_view(CourseTeacher, list_columns=["course", "person", "confirm", "opinion"],
