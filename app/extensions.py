@@ -2,10 +2,10 @@
 import sqlite3
 
 from flask_appbuilder.utils.legacy import get_sqla_class
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 db = get_sqla_class()()
 

@@ -9,9 +9,9 @@ from flask import current_app
 from app.extensions import db
 from app.roles import ADMIN, ASSOCIATION, FINANCE, INSTITUTION
 from app.scoping import role_names
+from models import Attachment, Person
 
 FULL_ACCESS_ROLES = {ADMIN, ASSOCIATION}
-from models import Attachment, Person
 
 
 def _path(storage_key):
