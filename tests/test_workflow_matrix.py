@@ -1,0 +1,101 @@
+"""Every declared transition of every matter type: taken by a role allowed, refused
+for a wrong role, a wrong stage and a missing opinion (issue 2 §4)."""
+import collections
+
+import pytest
+
+import app.matters  # noqa: F401
+from app import workflow
+from app.extensions import db
+from app.roles import ASSOCIATION, EXPERT, INSTITUTION
+from app.workflow import WorkflowError
+from models import Institution, PlatformUser
+
+CASES = [(code, t.name) for code, mtype in workflow.REGISTRY.items() for t in mtype.transitions]
+
+
+def _user(name):
+    return db.session.query(PlatformUser).filter_by(username=name).one()
+
+
+@pytest.fixture
+def people(app, ctx):
+    sm = app.appbuilder.sm
+    inst = _user("institution")
+    other = db.session.query(Institution).filter(Institution.id != inst.institution_id).first()
+    second = sm.find_user(username="institution-b")
+    if second is None:
+        second = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example",
+                             sm.find_role(INSTITUTION), password="Demo@2026")
+        second.institution_id = other.id
+        db.session.commit()
+    return {"candidate": _user("candidate"), "institution": inst, "institution-b": second,
+            "expert": _user("expert"), "association": _user("association"), "finance": _user("finance")}
+
+
+def actor_for(t, matter, people):
+    """A user allowed to take ``t`` on ``matter``."""
+    if t.applicant_only:
+        return matter.applicant
+    if t.institution_key:
+        return people["institution-b"]
+    for role, name in ((INSTITUTION, "institution"), (EXPERT, "expert"), (ASSOCIATION, "association")):
+        if role in t.roles:
+            return people[name]
+    raise AssertionError(t)
+
+
+def new_matter(code, people):
+    mtype = workflow.REGISTRY[code]
+    applicant = people["candidate"] if "Candidate" in mtype.filers else people["institution"]
+    return workflow.create_matter(
+        code, applicant, f"矩阵测试 {code}", institution_id=people["institution"].institution_id,
+        payload={"to_institution_id": people["institution-b"].institution_id})
+
+
+def drive_to(matter, state, people):
+    """Move a new matter to ``state`` along the shortest path of forward transitions."""
+    mtype = workflow.REGISTRY[matter.type_code]
+    paths = {mtype.initial: []}
+    queue = collections.deque([mtype.initial])
+    while queue:
+        here = queue.popleft()
+        for t in mtype.transitions:
+            if here in t.source and t.target not in paths:
+                paths[t.target] = paths[here] + [t]
+                queue.append(t.target)
+    for t in paths[state]:
+        if t.assignee_only:
+            matter.assignee_id = people["expert"].id
+            db.session.commit()
+        workflow.apply(matter.id, t.name, actor_for(t, matter, people), opinion="测试意见")
+
+
+@pytest.mark.parametrize("code,name", CASES)
+def test_transition(people, code, name):
+    mtype = workflow.REGISTRY[code]
+    t = mtype.transition(name)
+    matter = new_matter(code, people)
+    drive_to(matter, t.source[0], people)
+    if t.assignee_only:
+        matter.assignee_id = people["expert"].id
+        db.session.commit()
+    allowed = actor_for(t, matter, people)
+    history_before = len(matter.history)
+    # a wrong role is refused
+    wrong = people["finance"] if allowed is not people["finance"] else people["expert"]
+    with pytest.raises(WorkflowError):
+        workflow.apply(matter.id, name, wrong, opinion="x")
+    # a missing opinion is refused where one is needed
+    if t.opinion:
+        with pytest.raises(WorkflowError):
+            workflow.apply(matter.id, name, allowed, opinion="")
+    # the allowed actor takes it
+    workflow.apply(matter.id, name, allowed, opinion="同意" if t.opinion else None)
+    assert matter.state == t.target
+    assert len(matter.history) == history_before + 1
+    assert matter.history[-1].actor_id == allowed.id
+    # the same transition is now refused: the matter is at another stage
+    if t.target not in t.source:
+        with pytest.raises(WorkflowError):
+            workflow.apply(matter.id, name, allowed, opinion="再次")
