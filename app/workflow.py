@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
-from app.roles import INSTITUTION
+from app.roles import CANDIDATE, INSTITUTION
 from app.scoping import role_names, sees_all
 from app.services import notifications
 from app.workdays import add_workdays
@@ -240,7 +240,7 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
             _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
             _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title, stage=mtype.state(matter.state).label)
             + (f" {opinion}" if opinion else ""),
-            link=f"/matterview/show/{matter.id}",
+            link=lambda u: matter_link(matter, u),
         )
         db.session.commit()
     except Exception:
@@ -250,6 +250,11 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
         actor_var.reset(token)
     notifications.dispatch(deliveries)
     return matter
+
+
+def matter_link(matter, user):
+    """Back-office users open the matter; portal users (candidates) their home."""
+    return "/" if role_names(user) <= {CANDIDATE} else f"/matterview/show/{matter.id}"
 
 
 def _move(matter, mtype, t, user, opinion, attachment_id):

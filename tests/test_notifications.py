@@ -116,3 +116,17 @@ def test_sms_goes_through_the_configured_backend(app):
             assert row.status == "failed" and "gateway down" in row.error
     finally:
         app.config["SMS_BACKEND"] = "app.services.delivery.ConsoleBackend"
+
+
+def test_candidates_get_a_portal_link_and_staff_the_matter(app):
+    from app import workflow
+
+    with app.app_context():
+        cand, assoc = _user("candidate"), _user("association")
+        matter = workflow.create_matter("complaint", cand, "链接测试")
+        workflow.apply(matter.id, "submit", cand)
+        workflow.apply(matter.id, "refuse", assoc, opinion="不成立")
+        to_staff = db.session.query(Notification).filter_by(user_id=assoc.id).order_by(Notification.id.desc()).first()
+        to_cand = db.session.query(Notification).filter_by(user_id=cand.id).order_by(Notification.id.desc()).first()
+        assert to_staff.link == f"/matterview/show/{matter.id}"
+        assert to_cand.link == "/" and matter.business_no in to_cand.title

@@ -17,17 +17,19 @@ def _has_real_email(user):
 
 
 def notify(users, title, body="", link=None, email=True):
-    """Notify each distinct user; returns the queued Delivery rows."""
+    """Notify each distinct user; returns the queued Delivery rows.  ``link`` may
+    be a function of the user (back-office and portal users open different pages)."""
     deliveries = []
     seen = set()
     for user in users:
         if user is None or user.id in seen:
             continue
         seen.add(user.id)
-        db.session.add(Notification(user_id=user.id, title=str(title), body=str(body or ""), link=link))
+        user_link = link(user) if callable(link) else link
+        db.session.add(Notification(user_id=user.id, title=str(title), body=str(body or ""), link=user_link))
         if email and _has_real_email(user):
             item = Delivery(channel=Channel.EMAIL.value, recipient=user.email, subject=str(title),
-                            body=f"{body or ''}\n{link or ''}".strip())
+                            body=f"{body or ''}\n{user_link or ''}".strip())
             db.session.add(item)
             deliveries.append(item)
     return deliveries
