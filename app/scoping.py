@@ -9,17 +9,13 @@ from flask import g
 from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import false, or_
 
-from app.roles import EXPERT, INSTITUTION, SEE_ALL_ROLES, TEACHER
+from app.roles import INSTITUTION, SEE_ALL_ROLES
 
 
 def role_names(user):
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     return {r.name for r in user.roles}
-
-
-def current_user_obj():
-    return getattr(g, "user", None)
 
 
 def sees_all(user):
@@ -60,7 +56,6 @@ def scope_clause(model, scope, user):
 
 
 DEFAULT_SCOPE = {INSTITUTION: "institution_id"}
-ASSIGNED_SCOPE = {EXPERT: "assignee_id", TEACHER: "assignee_id"}
 
 
 class ScopeFilter(BaseFilter):
@@ -68,5 +63,5 @@ class ScopeFilter(BaseFilter):
     name = "scope"
 
     def apply(self, query, value):
-        clause = scope_clause(self.model, value, current_user_obj())
+        clause = scope_clause(self.model, value, getattr(g, "user", None))
         return query if clause is None else query.filter(clause)

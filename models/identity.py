@@ -31,7 +31,8 @@ class Region(Model):
 
 class Institution(TimestampMixin, Model):
     __tablename__ = "institution"
-    __staff_fields__ = ("status",)  # decided by the association only (app.scoping)
+    __scope__ = {"Institution": "id"}  # an institution user reaches its own row only
+    __staff_fields__ = ("status",)  # decided by the association only
     id = mapped_column(Integer, primary_key=True)
     name = col(String(128), _l("Institution name"), nullable=False, unique=True)
     uscc = col(String(18), _l("Unified social credit code"), unique=True)

@@ -29,7 +29,6 @@ from app.exports import EXPORT_MAX_ROWS, send_xlsx
 from app.extensions import db
 from app.hardening import DB_INT_MAX
 from app.scoping import DEFAULT_SCOPE, ScopeFilter, scope_clause, sees_all
-from models import Institution
 
 AUTO = object()
 HIDDEN_COLUMNS = {"id_number_enc", "id_number_hash", "password", "session_version"}
@@ -51,8 +50,6 @@ def enum_columns(model):
 
 def target_scope(model):
     """The scope mapping for rows of ``model`` when picked or related, or None."""
-    if model is Institution:
-        return {"Institution": "id"}
     scope = getattr(model, "__scope__", None)
     if scope is not None:
         return scope
@@ -93,7 +90,9 @@ def check_related_scope(item, user):
         if value is None or clause is None:
             continue
         pk = rel.mapper.primary_key[0]
-        if db.session.query(target).filter(clause, pk == value).first() is None:
+        with db.session.no_autoflush:  # the item itself must not be flushed by this look-up
+            found = db.session.query(target).filter(clause, pk == value).first()
+        if found is None:
             raise Refused(str(_l("You may not use this %(field)s.", field=rel.info.get("label", rel.key))))
 
 
@@ -115,7 +114,7 @@ def check_staff_fields(item, user):
 
 
 def force_own_institution(item, user):
-    if not sees_all(user) and hasattr(item, "institution_id") and "institution_id" in sa_inspect(type(item)).columns:
+    if not sees_all(user) and "institution_id" in sa_inspect(type(item)).columns:
         item.institution_id = user.institution_id
 
 
