@@ -138,3 +138,14 @@ def test_transition_page_lists_each_matter_once(app, login):
         mid = db.session.query(Matter).filter_by(state="draft").first().id
     page = login("association").get(f"/matterview/transition/submit?ids={mid},{mid},{mid}").text
     assert page.count('<td>2026') + page.count("<tr><td>") <= 2 or page.count(str(mid)) <= 3
+
+
+def test_refresh_tokens_end_with_logout_too(app, login):
+    c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = new_ip()
+    tokens = c.post("/api/v1/security/login", json={"username": "teacher", "password": DEMO_PASSWORD,
+                                                     "provider": "db", "refresh": True}).json
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 200
+    login("teacher").logout()
+    assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 401

@@ -220,7 +220,6 @@ class PlatformModelView(ScopedMixin, ModelView):
                  for name, enum in enums.items()}
         self.add_form_extra_fields = {**extra, **(self.add_form_extra_fields or {})}
         self.edit_form_extra_fields = {**extra, **(self.edit_form_extra_fields or {})}
-        self._drop_hidden_columns()
         pickers = self._rel_query_filters()
         self.add_form_query_rel_fields = {**pickers, **(self.add_form_query_rel_fields or {})}
         self.edit_form_query_rel_fields = {**pickers, **(self.edit_form_query_rel_fields or {})}
