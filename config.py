@@ -106,3 +106,20 @@ LANGUAGES = {
 
 # Demo data is only ever loaded on request, never in production.
 DEMO_PASSWORD = "Demo@2026"
+
+# Verification codes (A1, A4, A5): SMS codes live 2 minutes, one per phone per 2 minutes
+SMS_CODE_TTL_SECONDS = 120
+SMS_RESEND_SECONDS = 120
+SMS_DAILY_LIMIT_PER_PHONE = int(_env("SMS_DAILY_LIMIT_PER_PHONE", 10))
+SMS_DAILY_LIMIT_PER_IP = int(_env("SMS_DAILY_LIMIT_PER_IP", 30))
+SMS_MAX_ATTEMPTS = 5
+CAPTCHA_TTL_SECONDS = 300
+# SMS login also asks for the ID number (A4 "where the exam requires it")
+PORTAL_SMS_LOGIN_NEEDS_ID = _bool("PORTAL_SMS_LOGIN_NEEDS_ID", False)
+# contact details shown on the portal (H1)
+CONTACT = {
+    "phone": _env("CONTACT_PHONE", "010-6000 0000"),
+    "email": _env("CONTACT_EMAIL", "service@example.org"),
+    "address": _env("CONTACT_ADDRESS", "北京市朝阳区示例路 1 号"),
+    "hours": _env("CONTACT_HOURS", "工作日 9:00–17:00"),
+}

@@ -39,5 +39,6 @@ from models.training import (  # noqa: F401
     TrainingPlan,
     TrainingRecord,
 )
+from models.verification import CaptchaChallenge, SmsCode  # noqa: F401
 
 metadata = Model.metadata

@@ -33,8 +33,13 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, health, notifications
+    from views import files, health, notifications, portal
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
     current_app.register_blueprint(files.bp)
+    current_app.register_blueprint(portal.bp)
+    # the portal's login and code senders share the back office's per-IP login limit
+    limit = appbuilder.sm.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
+    for view in (portal.login, portal.send_sms, portal.register, portal.reset_password):
+        limit(view)

@@ -6,11 +6,11 @@ from flask import g
 from flask_appbuilder import IndexView, expose
 
 from app.extensions import db
-from app.roles import CANDIDATE
 from app.scoping import role_names, scope_clause
 from app.services import notifications
-from models import ExamPlan, Matter
+from models import Matter
 from models.enums import MatterStatus
+from views import portal
 
 
 class HomeView(IndexView):
@@ -20,13 +20,10 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         user = g.user
-        if user is None or not user.is_authenticated:
-            exams = db.session.query(ExamPlan).filter_by(published=True).order_by(ExamPlan.reg_start.desc()).limit(6)
-            return self.render_template("platform/home_public.html", exams=list(exams))
+        if user is None or not user.is_authenticated or portal.is_portal_user(user):
+            return portal.home_page()  # the public and the candidates live in the portal
         names = role_names(user)
         unread = notifications.unread_count(user)
-        if names == {CANDIDATE}:
-            return self.render_template("platform/home_candidate.html", unread=unread, roles=names)
         query = db.session.query(Matter).filter(Matter.status == MatterStatus.IN_PROGRESS.value)
         clause = scope_clause(Matter, Matter.__scope__, user)
         if clause is not None:

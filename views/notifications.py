@@ -23,7 +23,10 @@ def index():
         query = query.filter(Notification.read_at.is_(None))
     total = query.count()
     items = query.order_by(Notification.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all()
-    return render_page("platform/notifications.html", items=items, total=total, page=page,
+    from views.portal import is_portal_user
+
+    template = "portal/notifications.html" if is_portal_user(g.user) else "platform/notifications.html"
+    return render_page(template, items=items, total=total, page=page,
                            pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), unread_only=unread_only,
                        unread=notifications.unread_count(g.user))
 

@@ -1,0 +1,304 @@
+"""考生门户: registration, profile, both logins, passwords (SPEC A1–A5, issue 3).
+
+Codes are real: captcha answers are read from the server-side store, SMS codes
+from the outbox the console sender writes to; nothing turns a check off."""
+import datetime
+import itertools
+import random
+import re
+
+import pytest
+
+from app.demo import demo_id_number
+from app.extensions import db
+from models import CaptchaChallenge, Delivery, Person, PlatformUser, SmsCode
+from tests.conftest import Client
+
+_phones = itertools.count(random.randint(1000, 9000) * 10000)
+_births = itertools.count(1)
+
+
+def new_phone():
+    return f"139{next(_phones) % 10 ** 8:08d}"
+
+
+def new_id_number():
+    n = next(_births)
+    return demo_id_number("110105", datetime.date(1980, 1, 1) + datetime.timedelta(days=n * 37), n % 900 + 50)
+
+
+def captcha_answer(c):
+    with c.http.session_transaction() as session:
+        token = session["captcha"]
+    with c.app.app_context():
+        return db.session.get(CaptchaChallenge, token).answer
+
+
+def sms_code(c, phone):
+    with c.app.app_context():
+        item = (db.session.query(Delivery).filter_by(channel="sms", recipient=phone)
+                .order_by(Delivery.id.desc()).first())
+        return re.search(r"\d{6}", item.body).group(0)
+
+
+def let_time_pass(app, phone, minutes=3):
+    """The codes of ``phone`` were sent ``minutes`` ago (the resend limit has passed)."""
+    with app.app_context():
+        for row in db.session.query(SmsCode).filter_by(phone=phone):
+            row.created_at -= datetime.timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def request_code(c, phone, purpose, page):
+    c.get(page)
+    return c.post("/portal/sms", {"phone": phone, "purpose": purpose, "captcha": captcha_answer(c)})
+
+
+def register(c, phone, password="Passw0rd!"):
+    assert request_code(c, phone, "register", "/portal/register").json["ok"]
+    return c.post("/portal/register", {"phone": phone, "sms_code": sms_code(c, phone), "password": password,
+                                       "password2": password, "agree": "y"})
+
+
+def complete(c, name="张三丰", id_number=None, email=None, **extra):
+    data = {"name": name, "id_type": "resident", "id_number": id_number or new_id_number(),
+            "email": email or f"{random.randint(10 ** 8, 10 ** 9)}@example.org", **extra}
+    return c.post("/portal/profile/complete", data)
+
+
+@pytest.fixture
+def candidate(app):
+    """A registered candidate with a completed profile: (client, phone, id_number)."""
+    c = Client(app)
+    phone, number = new_phone(), new_id_number()
+    assert register(c, phone).status_code == 302
+    assert complete(c, id_number=number).status_code == 302
+    let_time_pass(app, phone)
+    return c, phone, number
+
+
+def test_public_pages_are_chinese_and_list_open_exams(client):
+    home = client.get("/")
+    assert home.status_code == 200
+    for text in ("报名中", "公告", "证书查询", "成绩查询", "联系我们", "注册", "登录"):
+        assert text in home.text, text
+    assert 'name="viewport"' in home.text  # phone friendly
+    assert client.get("/portal/agreement").status_code == 200
+
+
+def test_register_complete_profile_and_see_it(app):
+    c = Client(app)
+    phone, number = new_phone(), new_id_number()
+    r = register(c, phone)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/portal/profile/complete")
+    r = complete(c, name="王小丫", id_number=number, email="xiaoya@example.org", gender="male")
+    assert r.status_code == 302
+    page = c.get("/portal/me").text
+    assert "王小丫" in page and number[:6] + "********" + number[-4:] in page and number not in page
+    with app.app_context():
+        person = db.session.query(Person).filter_by(phone=phone).one()
+        # birth date and gender come from the ID number, whatever the form said
+        assert person.birth_date.strftime("%Y%m%d") == number[6:14]
+        assert person.gender == ("male" if int(number[16]) % 2 else "female")
+        user = db.session.query(PlatformUser).filter_by(phone=phone).one()
+        assert [r.name for r in user.roles] == ["Candidate"] and user.email == "xiaoya@example.org"
+    assert c.get("/personview/list/").status_code in (302, 403)  # never the back office
+
+
+def test_both_ways_to_log_in(app, candidate):
+    _c, phone, number = candidate
+    for account in (phone, number):
+        c = Client(app)
+        c.get("/portal/login")
+        r = c.post("/portal/login", {"account": account, "password": "Passw0rd!", "captcha": captcha_answer(c)})
+        assert r.status_code == 302 and r.headers["Location"].endswith("/portal/me"), account
+    c = Client(app)
+    assert request_code(c, phone, "login", "/portal/login?mode=sms").json["ok"]
+    r = c.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": sms_code(c, phone)})
+    assert r.status_code == 302
+    assert "张三丰" in c.get("/portal/me").text
+
+
+def test_wrong_login_says_nothing_about_the_account(app, candidate):
+    _c, phone, _n = candidate
+    answers = []
+    for account in (phone, "13000000009"):
+        c = Client(app)
+        c.get("/portal/login")
+        r = c.post("/portal/login", {"account": account, "password": "Wrong1234", "captcha": captcha_answer(c)})
+        answers.append(re.search(r'alert-danger">([^<]+)<', r.text).group(1))
+    assert answers[0] == answers[1] == "账号、密码或验证码不正确。"
+
+
+def test_wrong_captcha_is_refused_and_single_use(app, candidate):
+    _c, phone, _n = candidate
+    c = Client(app)
+    c.get("/portal/login")
+    r = c.post("/portal/login", {"account": phone, "password": "Passw0rd!", "captcha": "XXXX"})
+    assert r.status_code == 200 and "图形验证码错误" in r.text
+    r = c.post("/portal/sms", {"phone": new_phone(), "purpose": "register", "captcha": "ZZZZ"})
+    assert r.status_code == 400 and r.json["field"] == "captcha"
+
+
+@pytest.mark.parametrize("id_number,message", [
+    ("110105198001010012", "校验位"),        # wrong check digit
+    ("110105198002300016", "出生日期"),      # 30 February
+    ("11010519800101", "18"),               # wrong length
+])
+def test_bad_id_numbers_are_refused_and_nothing_stored(app, id_number, message):
+    c = Client(app)
+    phone = new_phone()
+    register(c, phone)
+    r = complete(c, id_number=id_number)
+    assert r.status_code == 200 and message in r.text
+    with app.app_context():
+        assert db.session.query(Person).filter_by(phone=phone).count() == 0
+
+
+@pytest.mark.parametrize("name", ["张 三", "张三3", "一二三四五六七八九十一二三四五六七八九十一", "<b>"])
+def test_bad_names_are_refused(app, name):
+    c = Client(app)
+    register(c, new_phone())
+    r = complete(c, name=name)
+    assert r.status_code == 200 and "20" in r.text
+
+
+def test_duplicates_are_refused_with_a_login_link(app, candidate):
+    first, phone, number = candidate
+    c = Client(app)
+    r = c.post("/portal/sms", {"phone": phone, "purpose": "register", "captcha": (c.get("/portal/register"),
+                                                                                   captcha_answer(c))[1]})
+    assert r.status_code == 400 and "已注册" in r.json["message"]
+    register(c, new_phone())
+    r = complete(c, id_number=number)
+    assert "该证件号码已注册" in r.text and "/portal/login" in r.text
+    with first.app.app_context():
+        email = db.session.query(Person).filter_by(phone=phone).one().email
+    r = complete(c, email=email)
+    assert "该电子邮箱已注册" in r.text
+
+
+def test_sms_limits_expiry_reuse_and_lockout(app):
+    c = Client(app)
+    phone = new_phone()
+    assert request_code(c, phone, "register", "/portal/register").json["ok"]
+    again = request_code(c, phone, "register", "/portal/register")
+    assert again.status_code == 400 and "秒" in again.json["message"]  # one per phone per 2 minutes
+    code = sms_code(c, phone)
+    with app.app_context():
+        row = db.session.query(SmsCode).filter_by(phone=phone).one()
+        assert code not in row.code_hash and len(row.code_hash) == 64  # stored hashed
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    for _attempt in range(5):
+        r = c.post("/portal/register", {"phone": phone, "sms_code": wrong, "password": "Passw0rd!",
+                                        "password2": "Passw0rd!", "agree": "y"})
+        assert r.status_code == 200
+    assert "错误次数过多" in r.text
+    r = c.post("/portal/register", {"phone": phone, "sms_code": code, "password": "Passw0rd!",
+                                    "password2": "Passw0rd!", "agree": "y"})
+    assert "错误次数过多" in r.text  # locked, even with the right code
+    with app.app_context():
+        assert db.session.query(PlatformUser).filter_by(phone=phone).count() == 0
+        # an expired code
+        db.session.query(SmsCode).filter_by(phone=phone).update(
+            {"created_at": datetime.datetime.now() - datetime.timedelta(minutes=5)})
+        db.session.commit()
+    assert request_code(c, phone, "register", "/portal/register").json["ok"]
+    code = sms_code(c, phone)
+    with app.app_context():
+        db.session.query(SmsCode).filter_by(phone=phone, used_at=None).update(
+            {"expires_at": datetime.datetime.now() - datetime.timedelta(seconds=1)})
+        db.session.commit()
+    r = c.post("/portal/register", {"phone": phone, "sms_code": code, "password": "Passw0rd!",
+                                    "password2": "Passw0rd!", "agree": "y"})
+    assert "已失效" in r.text
+
+
+def test_a_used_code_cannot_be_used_again(app, candidate):
+    _c, phone, _n = candidate
+    c = Client(app)
+    request_code(c, phone, "login", "/portal/login?mode=sms")
+    code = sms_code(c, phone)
+    assert c.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": code}).status_code == 302
+    other = Client(app)
+    r = other.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": code})
+    assert r.status_code == 200 and "已失效" in r.text
+
+
+def test_daily_cap_per_phone(app):
+    phone = new_phone()
+    with app.app_context():
+        now = datetime.datetime.now()
+        for i in range(app.config["SMS_DAILY_LIMIT_PER_PHONE"]):
+            db.session.add(SmsCode(phone=phone, purpose="login", code_hash="x" * 64,
+                                   created_at=now.replace(hour=0, minute=1) + datetime.timedelta(seconds=i),
+                                   expires_at=now))
+        db.session.commit()
+    r = request_code(Client(app), phone, "register", "/portal/register")
+    assert r.status_code == 400 and "今日" in r.json["message"]
+
+
+def test_registration_needs_the_agreement_and_a_good_password(app):
+    c = Client(app)
+    phone = new_phone()
+    request_code(c, phone, "register", "/portal/register")
+    base = {"phone": phone, "sms_code": sms_code(c, phone), "password": "Passw0rd!", "password2": "Passw0rd!"}
+    assert "用户协议" in c.post("/portal/register", base).text
+    assert "8" in c.post("/portal/register", {**base, "agree": "y", "password": "short", "password2": "short"}).text
+    assert "不一致" in c.post("/portal/register", {**base, "agree": "y", "password2": "Other123"}).text
+    with app.app_context():
+        assert db.session.query(PlatformUser).filter_by(phone=phone).count() == 0
+
+
+def test_change_password_ends_other_sessions(app, candidate):
+    c, phone, _n = candidate
+    other = Client(app)
+    other.get("/portal/login")
+    other.post("/portal/login", {"account": phone, "password": "Passw0rd!", "captcha": captcha_answer(other)})
+    assert other.get("/portal/me").status_code == 200
+    r = c.post("/portal/me/password", {"old_password": "nope12345", "password": "NewPassw0rd", "password2":
+                                       "NewPassw0rd"}, token_from="/portal/me/password")
+    assert "当前密码不正确" in r.text
+    r = c.post("/portal/me/password", {"old_password": "Passw0rd!", "password": "NewPassw0rd",
+                                       "password2": "NewPassw0rd"}, token_from="/portal/me/password")
+    assert r.status_code == 302
+    assert c.get("/portal/me").status_code == 200
+    assert other.get("/portal/me").status_code == 302
+
+
+def test_reset_password_by_sms(app, candidate):
+    _c, phone, _n = candidate
+    c = Client(app)
+    assert request_code(c, phone, "reset", "/portal/password/reset").json["ok"]
+    r = c.post("/portal/password/reset", {"phone": phone, "sms_code": sms_code(c, phone), "password": "Reset2026x",
+                                          "password2": "Reset2026x"})
+    assert r.status_code == 302
+    c2 = Client(app)
+    c2.get("/portal/login")
+    r = c2.post("/portal/login", {"account": phone, "password": "Reset2026x", "captcha": captcha_answer(c2)})
+    assert r.status_code == 302
+
+
+def test_unknown_phone_gets_the_same_answer_for_login_codes(app):
+    c = Client(app)
+    r = request_code(c, new_phone(), "login", "/portal/login?mode=sms")
+    assert r.status_code == 200 and r.json["ok"]
+
+
+def test_applying_needs_a_complete_profile(app):
+    from models import ExamPlan
+
+    with app.app_context():
+        open_exam = next(p for p in db.session.query(ExamPlan) if p.status == "open").id
+    c = Client(app)
+    assert "/portal/login" in c.get(f"/portal/exams/{open_exam}/apply").headers["Location"]
+    register(c, new_phone())
+    r = c.get(f"/portal/exams/{open_exam}/apply", follow_redirects=True)
+    assert "完善个人资料后才能去报名" in r.text
+
+
+def test_my_matters_lists_only_mine(app, login):
+    c = login("candidate")
+    page = c.get("/portal/me/matters").text
+    assert "投诉：考点秩序混乱" in page and "考核站点申请" not in page
+    assert "已完结" in c.get("/portal/me/matters?tab=completed").text

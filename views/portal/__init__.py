@@ -1,0 +1,343 @@
+"""考生门户: the candidates' self-service portal (SPEC A1–A6, B1, personal centre).
+
+Candidates never see the back office.  Pages are plain Flask views with a
+mobile-friendly layout; rules live in app/services (accounts, verification).
+"""
+import functools
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_user
+
+from app.extensions import db
+from app.roles import CANDIDATE
+from app.scoping import role_names
+from app.services import accounts, verification
+from app.services.accounts import AccountError
+from app.services.verification import VerificationError
+from models import Announcement, ExamPlan, Matter, Notification, PlatformUser
+from models.enums import ExamStatus, Gender, IdType, MatterStatus
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+def render(template, **context):
+    return render_template(f"portal/{template}", get_locale=get_locale, **context)
+
+
+def current_candidate():
+    user = getattr(g, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_candidate() is None:
+            return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def profile_required(view):
+    """Applying for anything needs the completed profile first (A2)."""
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not accounts.profile_complete(g.user):
+            flash(_("Complete your profile before you apply."), "warning")
+            return redirect(url_for("portal.complete_profile", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_portal_user(user):
+    """Users whose home is the portal: candidates (anyone without a back-office role)."""
+    return user is not None and user.is_authenticated and role_names(user) <= {CANDIDATE}
+
+
+def _errors_from(exc):
+    return {getattr(exc, "field", "form"): str(exc)}
+
+
+def _safe_next(default):
+    target = request.args.get("next") or request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def _sign_in(user):
+    """Log in through the security manager (session version, audit, counters)."""
+    sm = current_app.appbuilder.sm
+    sm.update_user_auth_stat(user, True)
+    login_user(user, remember=False)
+    return redirect(_safe_next(url_for("portal.me") if is_portal_user(user) else "/"))
+
+
+# --- public pages ------------------------------------------------------------------------
+def home_page():
+    exams = db.session.query(ExamPlan).filter_by(published=True).order_by(ExamPlan.reg_start.desc()).limit(8).all()
+    news = db.session.query(Announcement).filter_by(published=True).order_by(
+        Announcement.published_at.desc()).limit(5).all()
+    return render("home.html", exams=exams, news=news, contact=current_app.config["CONTACT"])
+
+
+@bp.route("/")
+def home():
+    return home_page()
+
+
+@bp.route("/exams")
+def exams():
+    category = request.args.get("status", "")
+    plans = db.session.query(ExamPlan).filter_by(published=True).order_by(ExamPlan.reg_start.desc()).all()
+    if category in {s.value for s in ExamStatus}:
+        plans = [p for p in plans if p.status == category]
+    return render("exams.html", exams=plans, statuses=ExamStatus, current=category)
+
+
+@bp.route("/exams/<int:exam_id>")
+def exam_detail(exam_id):
+    plan = db.session.get(ExamPlan, exam_id)
+    if plan is None or not plan.published:
+        abort(404)
+    return render("exam_detail.html", exam=plan)
+
+
+@bp.route("/exams/<int:exam_id>/apply")
+@profile_required
+def apply(exam_id):
+    plan = db.session.get(ExamPlan, exam_id)
+    if plan is None or not plan.published:
+        abort(404)
+    if plan.status != ExamStatus.OPEN.value:
+        flash(_("Registration for this exam is not open."), "warning")
+    else:
+        flash(_("Online registration for this exam opens soon."), "info")
+    return redirect(url_for("portal.exam_detail", exam_id=exam_id))
+
+
+@bp.route("/contact")
+def contact():
+    return render("contact.html", contact=current_app.config["CONTACT"])
+
+
+@bp.route("/agreement")
+def agreement():
+    return render("agreement.html")
+
+
+@bp.route("/captcha/<token>.png")
+def captcha_image(token):
+    png = verification.captcha_png(token)
+    if png is None:
+        abort(404)
+    return current_app.response_class(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+def _new_captcha():
+    session["captcha"] = verification.new_captcha()
+    return session["captcha"]
+
+
+def _check_captcha():
+    token = session.pop("captcha", None)
+    verification.check_captcha(token, request.form.get("captcha"))
+
+
+@bp.route("/sms", methods=["POST"])
+def send_sms():
+    """Send an SMS code; the image code guards the sender (JSON answer for the page)."""
+    purpose = request.form.get("purpose", "")
+    if purpose not in verification.PURPOSES:
+        abort(400)
+    try:
+        if purpose == "rebind":
+            if current_candidate() is None:
+                abort(401)
+        else:
+            _check_captcha()
+        phone = accounts.normalise_phone(request.form.get("phone"))
+        known = accounts.phone_taken(phone)
+        if purpose == "register" and known:
+            raise AccountError("phone", _("This phone number is already registered."))
+        if purpose == "rebind" and known:
+            raise AccountError("phone", _("This phone number is already in use."))
+        if purpose in ("login", "reset") and not known:
+            # say the same as for a known phone: nobody learns who is registered
+            return {"ok": True, "message": _("If the number is registered, a code is on its way."),
+                    "captcha": url_for("portal.captcha_image", token=_new_captcha())}
+        verification.send_sms_code(phone, purpose, request.remote_addr)
+    except (AccountError, VerificationError) as exc:
+        return {"ok": False, "message": str(exc), "field": getattr(exc, "field", "captcha"),
+                "captcha": url_for("portal.captcha_image", token=_new_captcha())}, 400
+    message = _("The code has been sent; it is valid for 2 minutes.")
+    if purpose in ("login", "reset"):
+        message = _("If the number is registered, a code is on its way.")
+    return {"ok": True, "message": message, "captcha": url_for("portal.captcha_image", token=_new_captcha())}
+
+
+# --- registration, profile, login --------------------------------------------------------
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            if form.get("agree") != "y":
+                raise AccountError("agree", _("Please read and accept the user agreement."))
+            phone = accounts.normalise_phone(form.get("phone"))
+            accounts.check_password(form.get("password", ""), form.get("password2", ""))
+            if accounts.phone_taken(phone):
+                raise AccountError("phone", _("This phone number is already registered."))
+            try:
+                verification.check_sms_code(phone, "register", form.get("sms_code"))
+            except VerificationError as exc:
+                raise AccountError("sms_code", str(exc)) from None
+            user = accounts.register_candidate(phone, form["password"])
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            _sign_in(user)
+            flash(_("Your account is ready. Please complete your profile."), "success")
+            return redirect(url_for("portal.complete_profile"))
+    return render("register.html", errors=errors, form=form, captcha=_new_captcha())
+
+
+@bp.route("/profile/complete", methods=["GET", "POST"])
+@login_required
+def complete_profile():
+    if accounts.profile_complete(g.user):
+        return redirect(_safe_next(url_for("portal.me")))
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            accounts.complete_profile(g.user, form.get("name"), form.get("gender"), form.get("id_type"),
+                                      form.get("id_number"), form.get("email"))
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            flash(_("Your profile is complete."), "success")
+            return redirect(_safe_next(url_for("portal.me")))
+    return render("complete_profile.html", errors=errors, form=form, id_types=IdType, genders=Gender)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    mode = request.values.get("mode", "password")
+    errors, form = {}, request.form
+    if request.method == "POST":
+        failed = _("The account, password or code is not right.")
+        sm = current_app.appbuilder.sm
+        try:
+            if mode == "sms":
+                phone = accounts.normalise_phone(form.get("phone"))
+                user = db.session.query(PlatformUser).filter_by(phone=phone).first()
+                try:
+                    verification.check_sms_code(phone, "login", form.get("sms_code"))
+                except VerificationError as exc:
+                    raise AccountError("sms_code", str(exc)) from None
+                if user is None or not user.is_active:
+                    raise AccountError("form", failed)
+                if current_app.config["PORTAL_SMS_LOGIN_NEEDS_ID"]:
+                    person = accounts.person_of(user)
+                    if person is None or person.full_id_number() != (form.get("id_number") or "").strip().upper():
+                        raise AccountError("form", failed)
+            else:
+                try:
+                    _check_captcha()
+                except VerificationError as exc:
+                    raise AccountError("captcha", str(exc)) from None
+                account = accounts.find_account(form.get("account"))
+                # the security manager checks the password, counts failures and audits
+                user = sm.auth_user_db(account.username if account else form.get("account", ""),
+                                       form.get("password", ""))
+                if user is None:
+                    raise AccountError("form", failed)
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            return _sign_in(user)
+    return render("login.html", errors=errors, form=form, mode=mode, captcha=_new_captcha(),
+                  needs_id=current_app.config["PORTAL_SMS_LOGIN_NEEDS_ID"])
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    return redirect(url_for("AuthDBView.logout"))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            phone = accounts.normalise_phone(form.get("phone"))
+            try:
+                verification.check_sms_code(phone, "reset", form.get("sms_code"))
+            except VerificationError as exc:
+                raise AccountError("sms_code", str(exc)) from None
+            accounts.check_password(form.get("password", ""), form.get("password2", ""))
+            user = db.session.query(PlatformUser).filter_by(phone=phone).first()
+            if user is None:
+                raise AccountError("sms_code", _("The SMS code has expired or was not requested; "
+                                                 "please get a new one."))
+            accounts.set_password(user, form["password"])
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            flash(_("Your password has been reset; please log in."), "success")
+            return redirect(url_for("portal.login"))
+    return render("reset_password.html", errors=errors, form=form, captcha=_new_captcha())
+
+
+# --- personal centre ---------------------------------------------------------------------
+@bp.route("/me")
+@login_required
+def me():
+    person = accounts.person_of(g.user)
+    unread = db.session.query(Notification).filter_by(user_id=g.user.id, read_at=None).count()
+    return render("me.html", person=person, unread=unread, genders=Gender, id_types=IdType)
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        sm = current_app.appbuilder.sm
+        try:
+            if sm.auth_user_db(g.user.username, form.get("old_password", "")) is None:
+                raise AccountError("old_password", _("The current password is not right."))
+            accounts.check_password(form.get("password", ""), form.get("password2", ""))
+            accounts.set_password(g.user, form["password"])
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("portal.me"))
+    return render("change_password.html", errors=errors)
+
+
+@bp.route("/me/exams")
+@login_required
+def my_exams():
+    return render("my_exams.html", registrations=[])
+
+
+@bp.route("/me/matters")
+@login_required
+def my_matters():
+    tab = request.args.get("tab", "all")
+    query = db.session.query(Matter).filter_by(applicant_id=g.user.id)
+    counts = {"all": query.count(), **{s.value: query.filter_by(status=s.value).count() for s in MatterStatus}}
+    if tab in {s.value for s in MatterStatus}:
+        query = query.filter_by(status=tab)
+    keyword = (request.args.get("q") or "").strip()
+    if keyword:
+        query = query.filter(Matter.title.contains(keyword))
+    from app.workflow import stage_label
+
+    return render("my_matters.html", matters=query.order_by(Matter.id.desc()).all(), tab=tab, counts=counts,
+                  statuses=MatterStatus, stage_label=stage_label, keyword=keyword)
