@@ -74,7 +74,8 @@ ROLE_PERMISSIONS = {
         (r"(Notification)(View|Api)?", r".*"),
     ],
     SUPPORT: [
-        (r"(MessageThread|MessagePost)(View|Api)?", r"can_list|can_show|can_add|can_edit|menu_access|can_get|can_info"),
+        (r"(MessageThread|MessagePost)(View|Api)?",
+         r"can_list|can_show|can_add|can_edit|can_reply|menu_access|can_get|can_info"),
         (r"(Person|Registration|Certificate|Matter|Announcement)(View|Api)?", READ),
         (r"People|Messages|Exams|Certificates|Matters|ExamAdmin", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),

@@ -302,3 +302,62 @@ def test_my_matters_lists_only_mine(app, login):
     page = c.get("/portal/me/matters").text
     assert "投诉：考点秩序混乱" in page and "考核站点申请" not in page
     assert "已完结" in c.get("/portal/me/matters?tab=completed").text
+
+
+def test_message_support_reply_and_notification(app, candidate, login):
+    from models import MessageThread, Notification
+
+    c, phone, _n = candidate
+    r = c.post("/portal/messages", {"category": "registration", "content": "照片上传总是失败，怎么办？",
+                                    "contact": phone}, token_from="/portal/messages")
+    assert r.status_code == 302
+    with app.app_context():
+        thread = db.session.query(MessageThread).filter_by(contact=phone).one()
+        tid, uid = thread.id, thread.user_id
+        assert thread.status == "pending"
+    assert "待回复" in c.get("/portal/messages").text
+    support = login("support")
+    assert "照片上传总是失败" in support.get(f"/messagethreadview/show/{tid}").text
+    queue = support.get("/messagethreadview/list/?_flt_0_status=pending").text
+    assert f"/messagethreadview/show/{tid}" in queue
+    support.post(f"/messagethreadview/reply/{tid}", {"content": "请使用白底证件照，大小不超过1MB。"},
+                 token_from=f"/messagethreadview/show/{tid}")
+    page = c.get(f"/portal/messages/{tid}").text
+    assert "请使用白底证件照" in page and "已回复" in page
+    with app.app_context():
+        note = db.session.query(Notification).filter_by(user_id=uid).order_by(Notification.id.desc()).first()
+        assert note.link == f"/portal/messages/{tid}"
+    assert note.title in c.get("/notifications/").text
+    c.post(f"/portal/messages/{tid}", {"content": "好的，谢谢！还有一个问题。"}, token_from=f"/portal/messages/{tid}")
+    with app.app_context():
+        assert db.session.get(MessageThread, tid).status == "pending"  # back in the queue
+
+
+def test_bad_messages_are_refused(app, candidate):
+    from models import MessageThread
+
+    c, phone, _n = candidate
+    for data, word in (({"category": "other", "content": "", "contact": phone}, "请填写"),
+                       ({"category": "other", "content": "字" * 501, "contact": phone}, "500"),
+                       ({"category": "other", "content": "你好", "contact": "not-a-contact"}, "手机号"),
+                       ({"category": "nope", "content": "你好", "contact": phone}, "类别")):
+        r = c.post("/portal/messages", data, token_from="/portal/messages")
+        assert r.status_code == 200 and word in r.text, word
+    with app.app_context():
+        assert db.session.query(MessageThread).filter_by(contact="not-a-contact").count() == 0
+
+
+def test_a_candidate_never_opens_another_candidates_thread(app, candidate):
+    from models import MessageThread
+
+    c, phone, _n = candidate
+    c.post("/portal/messages", {"category": "other", "content": "我的私人问题", "contact": phone},
+           token_from="/portal/messages")
+    with app.app_context():
+        tid = db.session.query(MessageThread).filter_by(contact=phone).first().id
+    other = Client(app)
+    register(other, new_phone())
+    assert other.get(f"/portal/messages/{tid}").status_code == 404
+    assert other.post(f"/portal/messages/{tid}", {"content": "插话"},
+                      token_from="/portal/messages").status_code == 404
+    assert "我的私人问题" not in other.get("/portal/messages").text

@@ -13,11 +13,11 @@ from flask_login import login_user
 from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
-from app.services import accounts, verification
+from app.services import accounts, messages, verification
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
-from models import Announcement, ExamPlan, Matter, Notification, PlatformUser
-from models.enums import ExamStatus, Gender, IdType, MatterStatus
+from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser
+from models.enums import ExamStatus, Gender, IdType, MatterStatus, MessageCategory, ThreadStatus
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -341,3 +341,45 @@ def my_matters():
 
     return render("my_matters.html", matters=query.order_by(Matter.id.desc()).all(), tab=tab, counts=counts,
                   statuses=MatterStatus, stage_label=stage_label, keyword=keyword)
+
+
+# --- contact us and messages (H1, H2) ---------------------------------------------------
+def _own_thread(thread_id):
+    thread = db.session.get(MessageThread, thread_id)
+    if thread is None or thread.user_id != g.user.id:
+        abort(404)
+    return thread
+
+
+@bp.route("/messages", methods=["GET", "POST"])
+@login_required
+def my_messages():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            thread = messages.open_thread(g.user, form.get("category"), form.get("content"), form.get("contact"))
+        except messages.MessageError as exc:
+            errors = _errors_from(exc)
+        else:
+            flash(_("Your message has been sent. Support will reply here."), "success")
+            return redirect(url_for("portal.message_thread", thread_id=thread.id))
+    threads = db.session.query(MessageThread).filter_by(user_id=g.user.id).order_by(MessageThread.id.desc()).all()
+    return render("messages.html", threads=threads, errors=errors, form=form, categories=MessageCategory,
+                  statuses=ThreadStatus, contact=current_app.config["CONTACT"],
+                  default_contact=g.user.phone or "")
+
+
+@bp.route("/messages/<int:thread_id>", methods=["GET", "POST"])
+@login_required
+def message_thread(thread_id):
+    thread = _own_thread(thread_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            messages.follow_up(thread, g.user, request.form.get("content"))
+        except messages.MessageError as exc:
+            errors = _errors_from(exc)
+        else:
+            return redirect(url_for("portal.message_thread", thread_id=thread.id))
+    return render("message_thread.html", thread=thread, errors=errors, categories=MessageCategory,
+                  statuses=ThreadStatus)
