@@ -8,11 +8,20 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from models import AuditLog, BusinessNumberCounter, CaptchaChallenge, Delivery, Job, Notification, SmsCode
+from models import (
+    AuditLog,
+    BusinessNumberCounter,
+    CaptchaChallenge,
+    Delivery,
+    Job,
+    Notification,
+    SmsCode,
+    UploadToken,
+)
 from models.enums import AuditAction
 
 # rows too noisy or internal to audit; FAB's own permission tables are skipped too
-SKIPPED = {AuditLog, BusinessNumberCounter, CaptchaChallenge, Delivery, Job, Notification, SmsCode}
+SKIPPED = {AuditLog, BusinessNumberCounter, CaptchaChallenge, Delivery, Job, Notification, SmsCode, UploadToken}
 SECRET_FIELDS = {"password", "id_number_enc", "id_number_hash"}
 # bookkeeping that changes on every login or save: not a change worth a row
 BOOKKEEPING = {"login_count", "last_login", "fail_login_count", "changed_on", "updated_at", "session_version"}

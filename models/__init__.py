@@ -39,6 +39,6 @@ from models.training import (  # noqa: F401
     TrainingPlan,
     TrainingRecord,
 )
-from models.verification import CaptchaChallenge, SmsCode  # noqa: F401
+from models.verification import CaptchaChallenge, SmsCode, UploadToken  # noqa: F401
 
 metadata = Model.metadata

@@ -102,6 +102,7 @@ class Person(TimestampMixin, Model):
     birth_date = col(Date, _l("Date of birth"))
     phone = col(String(20), _l("Mobile phone"), unique=True)
     email = col(String(120), _l("E-mail"), unique=True)
+    email_verified = col(Boolean, _l("E-mail activated"), default=False, nullable=False, server_default="0")
     region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
     enrollment_year = col(Integer, _l("Enrollment year"))

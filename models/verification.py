@@ -2,7 +2,7 @@
 from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import mapped_column
 
-from models.base import Model, _l, col, now
+from models.base import Model, _l, col, fk, now
 
 
 class CaptchaChallenge(Model):
@@ -30,3 +30,14 @@ class SmsCode(Model):
         Index("ix_sms_code_phone_created", "phone", "created_at"),
         Index("ix_sms_code_ip_created", "ip", "created_at"),
     )
+
+
+class UploadToken(Model):
+    """A7: the short-lived link of "scan to upload" — one person, one upload."""
+    __tablename__ = "upload_token"
+    token = col(String(64), _l("Token"), primary_key=True)
+    person_id = fk("person.id", _l("Person"), nullable=False)
+    purpose = col(String(16), _l("Purpose"), nullable=False, default="photo")
+    created_at = col(DateTime, _l("Created at"), default=now, nullable=False)
+    expires_at = col(DateTime, _l("Expires at"), nullable=False)
+    used_at = col(DateTime, _l("Used at"))

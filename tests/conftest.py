@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 os.environ.setdefault("INSTANCE_DIR", tempfile.mkdtemp(prefix="platform-test-"))
 
+pytest_plugins = ["tests.portal_helpers"]  # the candidate fixture
 DEMO_PASSWORD = "Demo@2026"
 _ip_counter = itertools.count(1)
 _ip_prefix = random.randint(1, 250)

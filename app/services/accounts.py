@@ -4,18 +4,22 @@ find an account by phone / e-mail / ID number, change and reset passwords.
 Every refusal is an AccountError naming the field, with a message for the
 person; nothing is written when one is raised.
 """
+import datetime
 import re
+import secrets
 
 import phonenumbers
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app import crypto
 from app.extensions import db
 from app.identity import IdNumberError, parse_resident_id, password_complexity
 from app.roles import CANDIDATE
-from models import Person, PlatformUser
-from models.enums import CandidateSource, IdType, VerifyState
+from app.services import files, notifications, photos
+from models import Delivery, Person, PlatformUser, UploadToken
+from models.enums import CandidateSource, Channel, IdType, VerifyState
 
 NAME = re.compile(r"^[\u3400-\u9fff\U00020000-\U0002fa1f·A-Za-z]{1,20}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -132,3 +136,111 @@ def find_account(identifier):
 def set_password(user, password):
     """A5: store the new password and end every other session (the security manager's rule)."""
     current_app.appbuilder.sm.reset_password(user.id, password)
+
+
+# --- my profile (A6) --------------------------------------------------------------------
+ACTIVATION_SALT = "email-activation"
+ACTIVATION_MAX_AGE = 24 * 3600
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACTIVATION_SALT)
+
+
+def send_activation(person, base_url):
+    """E-mail a signed link that proves the address is the person's (expires in a day)."""
+    token = _serializer().dumps({"person": person.id, "email": person.email})
+    link = f"{base_url.rstrip('/')}/portal/email/activate/{token}"
+    item = Delivery(channel=Channel.EMAIL.value, recipient=person.email, subject=_("Activate your e-mail address"),
+                    body=_("Open this link within 24 hours to activate your e-mail address: %(link)s", link=link))
+    db.session.add(item)
+    db.session.commit()
+    notifications.dispatch([item])
+
+
+def activate_email(token):
+    """The person whose address the token proves, or AccountError."""
+    try:
+        data = _serializer().loads(token, max_age=ACTIVATION_MAX_AGE)
+    except SignatureExpired:
+        raise AccountError("token", _("The activation link has expired; please ask for a new one.")) from None
+    except BadSignature:
+        raise AccountError("token", _("The activation link is not valid.")) from None
+    person = db.session.get(Person, data.get("person"))
+    if person is None or person.email != data.get("email"):
+        raise AccountError("token", _("The activation link is not valid."))
+    person.email_verified = True
+    db.session.commit()
+    return person
+
+
+def update_profile(person, name, email, gender=None):
+    """A6: everything but the ID type, ID number and birth date; a new e-mail needs activating."""
+    name = (name or "").strip()
+    if not NAME.fullmatch(name):
+        raise AccountError("name", _("A name has at most 20 characters, without spaces, digits or symbols."))
+    email = (email or "").strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise AccountError("email", _("Please enter a valid e-mail address."))
+    if email != person.email and (
+            db.session.query(Person).filter(Person.email == email, Person.id != person.id).first() or
+            db.session.query(PlatformUser).filter(PlatformUser.email == email,
+                                                  PlatformUser.id != person.user_id).first()):
+        raise AccountError("email", _("This e-mail address is already registered."))
+    changed_email = email != person.email
+    person.name = name
+    if person.id_type != IdType.RESIDENT.value and gender in ("male", "female"):
+        person.gender = gender  # a resident ID number fixes the gender
+    if changed_email:
+        person.email, person.email_verified = email, False
+    user = db.session.get(PlatformUser, person.user_id)
+    user.first_name, user.last_name, user.email = name, "", email
+    db.session.commit()
+    return changed_email
+
+
+def rebind_phone(user, new_phone):
+    """A6: the SMS code to the new phone was checked by the caller."""
+    if phone_taken(new_phone):
+        raise AccountError("phone", _("This phone number is already in use."))
+    user.phone = new_phone
+    person = person_of(user)
+    if person is not None:
+        person.phone = new_phone
+    db.session.commit()
+
+
+# --- photo (A7) ---------------------------------------------------------------------------
+UPLOAD_TOKEN_MINUTES = 10
+
+
+def store_photo(person, data, rules=None):
+    """Check, re-encode and keep the photo; the profile shows it from now on."""
+    jpeg = photos.check_and_reencode(data, rules)
+    item = files.store(jpeg, "photo.jpg", "image/jpeg", "photo", user=db.session.get(PlatformUser, person.user_id),
+                       person=person)
+    db.session.flush()
+    person.photo_id = item.id
+    if person.verify_state == VerifyState.NO_PHOTO.value:
+        person.verify_state = VerifyState.PENDING.value
+    db.session.commit()
+    return item
+
+
+def new_upload_token(person):
+    token = secrets.token_urlsafe(32)
+    db.session.add(UploadToken(token=token, person_id=person.id, purpose="photo",
+                               expires_at=datetime.datetime.now() + datetime.timedelta(minutes=UPLOAD_TOKEN_MINUTES)))
+    db.session.commit()
+    return token
+
+
+def upload_token_person(token, user=None):
+    """The person a phone upload link belongs to, or AccountError (expired, used, someone else's)."""
+    row = db.session.get(UploadToken, token or "")
+    if row is None or row.used_at is not None or row.expires_at < datetime.datetime.now():
+        raise AccountError("token", _("This upload link has expired; scan the new code on your computer."))
+    person = db.session.get(Person, row.person_id)
+    if user is not None and user.is_authenticated and person.user_id != user.id:
+        raise AccountError("token", _("This upload link belongs to another person."))
+    return person, row

@@ -3,8 +3,11 @@
 Candidates never see the back office.  Pages are plain Flask views with a
 mobile-friendly layout; rules live in app/services (accounts, verification).
 """
+import datetime
 import functools
+import io
 
+import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,7 +16,7 @@ from flask_login import login_user
 from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
-from app.services import accounts, messages, verification
+from app.services import accounts, messages, photos, verification
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
 from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser
@@ -213,11 +216,12 @@ def complete_profile():
     errors, form = {}, request.form
     if request.method == "POST":
         try:
-            accounts.complete_profile(g.user, form.get("name"), form.get("gender"), form.get("id_type"),
-                                      form.get("id_number"), form.get("email"))
+            person = accounts.complete_profile(g.user, form.get("name"), form.get("gender"), form.get("id_type"),
+                                               form.get("id_number"), form.get("email"))
         except AccountError as exc:
             errors = _errors_from(exc)
         else:
+            accounts.send_activation(person, request.host_url)
             flash(_("Your profile is complete."), "success")
             return redirect(_safe_next(url_for("portal.me")))
     return render("complete_profile.html", errors=errors, form=form, id_types=IdType, genders=Gender)
@@ -383,3 +387,130 @@ def message_thread(thread_id):
             return redirect(url_for("portal.message_thread", thread_id=thread.id))
     return render("message_thread.html", thread=thread, errors=errors, categories=MessageCategory,
                   statuses=ThreadStatus)
+
+
+# --- my profile: edit, phone, e-mail activation (A6) ----------------------------------
+def _own_person():
+    person = accounts.person_of(g.user)
+    if person is None:
+        flash(_("Please complete your profile first."), "warning")
+    return person
+
+
+@bp.route("/me/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    person = _own_person()
+    if person is None:
+        return redirect(url_for("portal.complete_profile"))
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            changed = accounts.update_profile(person, form.get("name"), form.get("email"), form.get("gender"))
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            if changed:
+                accounts.send_activation(person, request.host_url)
+                flash(_("Saved. We sent an activation link to your new e-mail address."), "success")
+            else:
+                flash(_("Saved."), "success")
+            return redirect(url_for("portal.me"))
+    return render("edit_profile.html", person=person, errors=errors, form=form or {
+        "name": person.name, "email": person.email, "gender": person.gender}, genders=Gender, id_types=IdType)
+
+
+@bp.route("/me/phone", methods=["GET", "POST"])
+@login_required
+def rebind_phone():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            phone = accounts.normalise_phone(form.get("phone"))
+            try:
+                verification.check_sms_code(phone, "rebind", form.get("sms_code"))
+            except VerificationError as exc:
+                raise AccountError("sms_code", str(exc)) from None
+            accounts.rebind_phone(g.user, phone)
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            flash(_("Your mobile phone number has been changed."), "success")
+            return redirect(url_for("portal.me"))
+    return render("rebind_phone.html", errors=errors, form=form)
+
+
+@bp.route("/email/activate/<token>")
+def activate_email(token):
+    try:
+        accounts.activate_email(token)
+    except AccountError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("Your e-mail address is activated."), "success")
+    return redirect(url_for("portal.me") if current_candidate() else url_for("portal.login"))
+
+
+# --- photo: from the computer, or scanned to the phone (A7) -----------------------------
+@bp.route("/me/photo", methods=["GET", "POST"])
+@login_required
+def photo():
+    person = _own_person()
+    if person is None:
+        return redirect(url_for("portal.complete_profile"))
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("photo")
+        try:
+            if upload is None or not upload.filename:
+                raise photos.PhotoError(_("Please choose a photo."))
+            accounts.store_photo(person, upload.read())
+        except photos.PhotoError as exc:
+            error = str(exc)
+        else:
+            flash(_("Your photo has been saved."), "success")
+            return redirect(url_for("portal.me"))
+    token = accounts.new_upload_token(person)
+    return render("photo.html", person=person, error=error, rules=photos.DEFAULT_RULES,
+                  qr_url=url_for("portal.upload_qr", token=token),
+                  mobile_url=url_for("portal.mobile_upload", token=token, _external=True))
+
+
+@bp.route("/me/photo/qr/<token>.svg")
+@login_required
+def upload_qr(token):
+    person, _row = _token_person(token)
+    url = url_for("portal.mobile_upload", token=token, _external=True)
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2)
+    return current_app.response_class(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _token_person(token):
+    try:
+        return accounts.upload_token_person(token, current_candidate())
+    except AccountError:
+        abort(404)
+
+
+@bp.route("/m/<token>", methods=["GET", "POST"])
+def mobile_upload(token):
+    """The page the QR code opens on the phone: short-lived, one person, one upload."""
+    try:
+        person, row = accounts.upload_token_person(token, current_candidate())
+    except AccountError as exc:
+        return render("mobile_upload.html", error=str(exc), expired=True), 410
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("photo")
+        try:
+            if upload is None or not upload.filename:
+                raise photos.PhotoError(_("Please choose a photo."))
+            accounts.store_photo(person, upload.read())
+        except photos.PhotoError as exc:
+            error = str(exc)
+        else:
+            row.used_at = datetime.datetime.now()
+            db.session.commit()
+            return render("mobile_upload.html", done=True)
+    return render("mobile_upload.html", error=error, rules=photos.DEFAULT_RULES)
