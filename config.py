@@ -123,3 +123,8 @@ CONTACT = {
     "address": _env("CONTACT_ADDRESS", "北京市朝阳区示例路 1 号"),
     "hours": _env("CONTACT_HOURS", "工作日 9:00–17:00"),
 }
+REALNAME_VERIFIER = _env("REALNAME_VERIFIER", "app.services.realname.ConsistencyVerifier")
+# an HTTP SMS provider (used when SMS_BACKEND = app.services.delivery.HttpSmsBackend)
+SMS_HTTP_URL = _env("SMS_HTTP_URL")
+SMS_HTTP_TOKEN = _env("SMS_HTTP_TOKEN")
+SMS_HTTP_SIGN = _env("SMS_HTTP_SIGN", "认证考务平台")

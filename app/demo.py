@@ -55,9 +55,9 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
          "超", "秀兰", "霞"]
 INSTITUTIONS = [
-    ("北京信息职业技术学院", "91110000400000001X", "110108", InstitutionKind.COLLEGE),
-    ("上海质量认证培训中心", "91310000MA1FL0000A", "310104", InstitutionKind.TRAINING),
-    ("广州检验检测认证集团", "91440101MA5CXXXX0B", "440106", InstitutionKind.CERT_BODY),
+    ("北京信息职业技术学院", "91110000400000001Y", "110108", InstitutionKind.COLLEGE),
+    ("上海质量认证培训中心", "91310000MA1FL0000N", "310104", InstitutionKind.TRAINING),
+    ("广州检验检测认证集团", "91440101MA5CX00004", "440106", InstitutionKind.CERT_BODY),
 ]
 
 

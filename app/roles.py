@@ -41,7 +41,7 @@ _BUSINESS_VIEWS = (
     r"|Registration|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
     r"|Score|ExamResult|Order|Payment|Invoice|Refund|Certificate|CreditRecord|Membership"
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
-    r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Delivery|Job|Statistics"
+    r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
 )
 
 ROLE_PERMISSIONS = {

@@ -33,7 +33,7 @@ PERSON_OR_INSTITUTION = frozenset({CANDIDATE, INSTITUTION})
 INSTITUTION_ONLY = frozenset({INSTITUTION})
 
 
-def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None):
+def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None, on_approve=(), on_refuse=()):
     """A review chain: draft → stage 1 → … → done, with return and refusal."""
     states = [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + [
         State(s, STAGES[s][0], S.IN_PROGRESS) for s in stages]
@@ -50,11 +50,13 @@ def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=No
         nxt = stages[i + 1] if i + 1 < len(stages) else "done"
         label = _l("Approve") if nxt == "done" else _l("Pass on")
         transitions += [
-            T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert, institution_key=institution_key),
+            T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert, institution_key=institution_key,
+              effects=tuple(on_approve) if nxt == "done" else ()),
             T(f"return_{stage}", _l("Return for correction"), stage, "returned", roles,
               assignee_only=expert, opinion=True, institution_key=institution_key),
         ]
-    transitions.append(T("refuse", _l("Refuse"), last, "refused", STAGES[last][1], opinion=True))
+    transitions.append(T("refuse", _l("Refuse"), last, "refused", STAGES[last][1], opinion=True,
+                         effects=tuple(on_refuse)))
     return register(MatterType(code, name, category.value, deadline, states, transitions,
                                online_entry=online_entry, filers=frozenset(filers)))
 
@@ -89,3 +91,18 @@ PILOT_APPLICATION = chain("pilot_application", _l("Pilot certificate application
                           filers=INSTITUTION_ONLY)
 SITE_APPLICATION = chain("site_application", _l("Assessment site application"), Cat.INSTITUTION, None, ASSOC,
                          filers=INSTITUTION_ONLY)
+
+
+def _institution_decided(status, activate):
+    def effect(matter, _t, _user):
+        from app.services.institutions import decide
+
+        decide(matter.institution_id, status, activate)
+    return effect
+
+
+# A10: an institution's own registration; approval opens its users' back office
+INSTITUTION_REGISTRATION = chain(
+    "institution_registration", _l("Institution account registration"), Cat.INSTITUTION, 5, ASSOC,
+    filers=INSTITUTION_ONLY, on_approve=[_institution_decided("approved", True)],
+    on_refuse=[_institution_decided("returned", False)])

@@ -46,8 +46,11 @@ MessagePostView = model_view(MessagePost, list_columns=["thread", "author", "fro
                              search_columns=["from_staff", "created_at"])
 AnnouncementView = model_view(Announcement, list_columns=["title", "published", "published_at"],
                               search_columns=["title", "published"], scope=None)
-DeliveryView = model_view(Delivery, list_columns=["channel", "recipient", "subject", "status", "sent_at"],
+DeliveryView = model_view(Delivery, list_columns=["channel", "recipient", "body", "status", "created_at"],
                           search_columns=["channel", "recipient", "status"],
+                          show_columns=["channel", "recipient", "subject", "body", "status", "sent_at", "error"],
+                          # the development outbox: the newest codes and e-mails first
+                          base_order=("id", "desc"),
                           base_permissions=["can_list", "can_show", "can_export"], scope=None)
 
 MENU = [

@@ -16,7 +16,8 @@ from flask_login import login_user
 from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
-from app.services import accounts, messages, photos, verification
+from app.services import accounts, institutions, messages, photos, verification
+from app.services import realname as realname_service
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
 from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser
@@ -514,3 +515,35 @@ def mobile_upload(token):
             db.session.commit()
             return render("mobile_upload.html", done=True)
     return render("mobile_upload.html", error=error, rules=photos.DEFAULT_RULES)
+
+
+# --- institution accounts (A10) ---------------------------------------------------------
+@bp.route("/institutions/register", methods=["GET", "POST"])
+def register_institution():
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            try:
+                _check_captcha()
+            except VerificationError as exc:
+                raise AccountError("captcha", str(exc)) from None
+            institutions.register_institution(form.get("name"), form.get("uscc"), form.get("contact_name"),
+                                              form.get("phone"), form.get("email"), form.get("password", ""),
+                                              form.get("password2", ""))
+        except AccountError as exc:
+            errors = _errors_from(exc)
+        else:
+            return render("institution_registered.html")
+    return render("register_institution.html", errors=errors, form=form, captcha=_new_captcha())
+
+
+# --- real-name verification (A9) -------------------------------------------------------------
+@bp.route("/me/realname", methods=["POST"])
+@login_required
+def realname():
+    person = _own_person()
+    if person is None:
+        return redirect(url_for("portal.complete_profile"))
+    ok, reason = realname_service.verify(person)
+    flash(_("Real-name verification passed.") if ok else reason, "success" if ok else "danger")
+    return redirect(url_for("portal.me"))
