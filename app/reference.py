@@ -4,7 +4,9 @@ import csv
 import os
 
 from app.extensions import db
-from models import Region
+from models import Major, Region
+
+MAJOR_CATALOGUE_VERSION = "2012"
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 
@@ -29,10 +31,24 @@ def load_regions():
     return len(new)
 
 
+def load_majors():
+    """A8: the engineering majors with their former names (app/data/majors.csv)."""
+    existing = {code for (code,) in db.session.query(Major.code).filter_by(version=MAJOR_CATALOGUE_VERSION)}
+    with open(os.path.join(DATA_DIR, "majors.csv"), encoding="utf-8") as fh:
+        new = [{"code": r["code"], "name": r["name"], "old_name": r["old_name"] or None, "family": r["family"],
+                "level": "undergraduate", "version": MAJOR_CATALOGUE_VERSION}
+               for r in csv.DictReader(fh) if r["code"] not in existing]
+    if new:
+        db.session.execute(Major.__table__.insert(), new)
+    db.session.commit()
+    return len(new)
+
+
 def load_all():
     import app.matters  # noqa: F401
     from app.workflow import sync_catalogue
 
     added = load_regions()
+    load_majors()
     sync_catalogue()
     return added

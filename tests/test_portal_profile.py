@@ -201,3 +201,26 @@ def test_a_candidate_never_opens_another_candidates_photo(app, candidate):
     assert other.get(f"/files/{photo_id}").status_code == 404
     with app.app_context():
         assert db.session.get(Attachment, photo_id).kind == "photo"
+
+
+def test_majors_by_new_or_former_name_or_free_text(app, candidate):
+    from models import Major
+
+    c, phone, _n = candidate
+    email = person_for(app, phone).email
+    with app.app_context():
+        assert db.session.query(Major).count() >= 90  # the engineering catalogue, not five made-up rows
+        renamed = db.session.query(Major).filter_by(code="080501").one()
+        assert (renamed.name, renamed.old_name) == ("能源与动力工程", "热能与动力工程")
+    page = c.get("/portal/me/edit").text
+    assert "热能与动力工程" in page and "能源与动力工程" in page
+    c.post("/portal/me/edit", {"name": "张三丰", "email": email, "major": "热能与动力工程"},
+           token_from="/portal/me/edit")
+    person = person_for(app, phone)
+    with app.app_context():
+        assert db.session.get(Major, person.major_id).name == "能源与动力工程" and person.major_text is None
+    assert "能源与动力工程" in c.get("/portal/me").text
+    c.post("/portal/me/edit", {"name": "张三丰", "email": email, "major": "细胞治疗技术"},
+           token_from="/portal/me/edit")
+    person = person_for(app, phone)
+    assert person.major_id is None and person.major_text == "细胞治疗技术"

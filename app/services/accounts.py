@@ -18,7 +18,7 @@ from app.extensions import db
 from app.identity import IdNumberError, parse_resident_id, password_complexity
 from app.roles import CANDIDATE
 from app.services import files, notifications, photos
-from models import Delivery, Person, PlatformUser, UploadToken
+from models import Delivery, Major, Person, PlatformUser, UploadToken
 from models.enums import CandidateSource, Channel, IdType, VerifyState
 
 NAME = re.compile(r"^[\u3400-\u9fff\U00020000-\U0002fa1f·A-Za-z]{1,20}$")
@@ -174,7 +174,7 @@ def activate_email(token):
     return person
 
 
-def update_profile(person, name, email, gender=None):
+def update_profile(person, name, email, gender=None, major=None):
     """A6: everything but the ID type, ID number and birth date; a new e-mail needs activating."""
     name = (name or "").strip()
     if not NAME.fullmatch(name):
@@ -189,6 +189,7 @@ def update_profile(person, name, email, gender=None):
         raise AccountError("email", _("This e-mail address is already registered."))
     changed_email = email != person.email
     person.name = name
+    set_major(person, major)
     if person.id_type != IdType.RESIDENT.value and gender in ("male", "female"):
         person.gender = gender  # a resident ID number fixes the gender
     if changed_email:
@@ -244,3 +245,15 @@ def upload_token_person(token, user=None):
     if user is not None and user.is_authenticated and person.user_id != user.id:
         raise AccountError("token", _("This upload link belongs to another person."))
     return person, row
+
+
+# --- majors (A8) --------------------------------------------------------------------------
+def major_choices():
+    return db.session.query(Major).order_by(Major.code).all()
+
+
+def set_major(person, text):
+    """Picking a catalogue name, new or former, fills the major; anything else is kept as typed."""
+    text = (text or "").strip()[:128]
+    match = db.session.query(Major).filter((Major.name == text) | (Major.old_name == text)).first() if text else None
+    person.major_id, person.major_text = (match.id, None) if match else (None, text or None)

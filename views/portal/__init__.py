@@ -407,7 +407,8 @@ def edit_profile():
     errors, form = {}, request.form
     if request.method == "POST":
         try:
-            changed = accounts.update_profile(person, form.get("name"), form.get("email"), form.get("gender"))
+            changed = accounts.update_profile(person, form.get("name"), form.get("email"), form.get("gender"),
+                                              form.get("major"))
         except AccountError as exc:
             errors = _errors_from(exc)
         else:
@@ -418,7 +419,9 @@ def edit_profile():
                 flash(_("Saved."), "success")
             return redirect(url_for("portal.me"))
     return render("edit_profile.html", person=person, errors=errors, form=form or {
-        "name": person.name, "email": person.email, "gender": person.gender}, genders=Gender, id_types=IdType)
+        "name": person.name, "email": person.email, "gender": person.gender,
+        "major": person.major.name if person.major else (person.major_text or "")},
+        genders=Gender, id_types=IdType, majors=accounts.major_choices())
 
 
 @bp.route("/me/phone", methods=["GET", "POST"])
