@@ -73,6 +73,10 @@ def _error(status, message):
         g.user = current_user
     if _wants_json():
         return jsonify(message=message), status
+    from views.portal import is_portal_user, render
+
+    if request.path.startswith("/portal/") or is_portal_user(g.user):
+        return render("error.html", status=status, message=message), status
     return render_page("error.html", status=status, message=message), status
 
 

@@ -9,7 +9,7 @@
 """
 import time
 
-from flask import current_app, g, has_request_context, session
+from flask import current_app, g, has_request_context, request, session
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
@@ -122,11 +122,22 @@ class PlatformSecurityManager(SecurityManager):
             self._audit_login(AuditAction.LOGIN_FAILED, None, username, reason="account throttled")
             return None
         user = super().auth_user_db(username, password)
+        if user is not None and self._portal_only_on_staff_form(user):
+            self._audit_login(AuditAction.LOGIN_FAILED, user, username, reason="candidates log in through the portal")
+            return None
         if user is None:
             if key:
                 storage.hit(ACCOUNT_FAILURE_LIMIT, "login-account", key)
             self._audit_login(AuditAction.LOGIN_FAILED, None, username)
         return user
+
+    @staticmethod
+    def _portal_only_on_staff_form(user):
+        """Candidates log in through the portal (with its image code), never the staff form."""
+        from app.roles import CANDIDATE
+        from app.scoping import role_names
+
+        return has_request_context() and request.endpoint == "AuthDBView.login" and role_names(user) <= {CANDIDATE}
 
     def on_user_login(self, user):
         now = int(time.time())

@@ -19,6 +19,18 @@ CANDIDATE = [("me", "/portal/me"), ("messages", "/portal/messages"), ("photo", "
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
+def latest_captcha():
+    """The answer of the newest image code, read where the app keeps it (same machine, same database)."""
+    sys.path.insert(0, os.path.dirname(OUT))
+    from app import create_app
+    from app.extensions import db
+    from models import CaptchaChallenge
+
+    with create_app().app_context():
+        return db.session.query(CaptchaChallenge).filter_by(used_at=None).order_by(
+            CaptchaChallenge.created_at.desc()).first().answer
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with sync_playwright() as p:
@@ -30,10 +42,11 @@ def main():
             for name, url in PUBLIC:
                 page.goto(BASE + url)
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
-            page.goto(BASE + "/login/")  # the demo candidate through the plain form (no captcha there)
-            page.fill("#username", "candidate")
+            page.goto(BASE + "/portal/login")  # the demo candidate, with the image code the server keeps
+            page.fill("#account", "13800000000")
             page.fill("#password", "Demo@2026")
-            page.click("[type=submit]")
+            page.fill("#captcha", latest_captcha())
+            page.click("form [type=submit]")
             for name, url in CANDIDATE:
                 page.goto(BASE + url)
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)

@@ -305,3 +305,11 @@ def test_a_candidate_never_opens_another_candidates_thread(app, candidate):
     assert other.post(f"/portal/messages/{tid}", {"content": "插话"},
                       token_from="/portal/messages").status_code == 404
     assert "我的私人问题" not in other.get("/portal/messages").text
+
+
+def test_candidates_log_in_only_through_the_portal(app, candidate):
+    _c, phone, _n = candidate
+    r = Client(app).post("/login/", {"username": phone, "password": "Passw0rd!"})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]  # refused on the staff form
+    page = Client(app).get("/portal/nowhere")
+    assert page.status_code == 404 and "portal.css" in page.text  # errors in the portal's own layout
