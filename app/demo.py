@@ -190,7 +190,7 @@ def load_demo():
     if me is None:
         me = Person(user_id=users["candidate"].id, name="王小明", gender="male", id_type="resident",
                     birth_date=datetime.date(1995, 5, 20), phone="13800000000", email="candidate@demo.example",
-                    source=CandidateSource.SELF.value, realname_verified=True, verify_state=VerifyState.ACCURATE.value)
+                    source=CandidateSource.SELF.value, verify_state=VerifyState.NO_PHOTO.value)
         me.set_id_number(demo_id_number("110105", datetime.date(1995, 5, 20), 1))
         db.session.add(me)
     db.session.flush()
