@@ -13,6 +13,7 @@ from tests.conftest import Client
 from tests.portal_helpers import (
     captcha_answer,
     complete,
+    let_time_pass,
     new_id_number,
     new_phone,
     register,
@@ -313,3 +314,63 @@ def test_candidates_log_in_only_through_the_portal(app, candidate):
     assert r.status_code == 302 and "/login" in r.headers["Location"]  # refused on the staff form
     page = Client(app).get("/portal/nowhere")
     assert page.status_code == 404 and "portal.css" in page.text  # errors in the portal's own layout
+
+
+def test_daily_cap_per_ip(app):
+    c = Client(app)
+    ip = c.http.environ_base["REMOTE_ADDR"]
+    with app.app_context():
+        now = datetime.datetime.now()
+        for i in range(app.config["SMS_DAILY_LIMIT_PER_IP"]):
+            db.session.add(SmsCode(phone=f"1370001{i:04d}", purpose="register", code_hash="x" * 64, ip=ip,
+                                   created_at=now.replace(hour=0, minute=2), expires_at=now))
+        db.session.commit()
+    r = request_code(c, new_phone(), "register", "/portal/register")
+    assert r.status_code == 400 and "网络" in r.json["message"]
+
+
+def test_sms_login_can_require_the_id_number(app, candidate):
+    _c, phone, number = candidate
+    app.config["PORTAL_SMS_LOGIN_NEEDS_ID"] = True
+    try:
+        c = Client(app)
+        assert 'name="id_number"' in c.get("/portal/login?mode=sms").text
+        request_code(c, phone, "login", "/portal/login?mode=sms")
+        wrong = c.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": sms_code(c, phone),
+                                         "id_number": "110105199001010014"})
+        assert wrong.status_code == 200 and "不正确" in wrong.text
+        let_time_pass(app, phone)
+        request_code(c, phone, "login", "/portal/login?mode=sms")
+        right = c.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": sms_code(c, phone),
+                                         "id_number": number})
+        assert right.status_code == 302
+    finally:
+        app.config["PORTAL_SMS_LOGIN_NEEDS_ID"] = False
+
+
+def test_portal_login_is_throttled_per_ip(app):
+    c = Client(app)
+    token = c.csrf("/portal/login")
+    codes = [c.http.post("/portal/login", data={"account": "13000000001", "password": "bad-pass-1",
+                                                 "captcha": "XXXX", "csrf_token": token}).status_code
+             for _ in range(11)]
+    assert codes[-1] == 429
+
+
+def test_a_candidate_never_opens_another_candidates_notifications(app, candidate):
+    from app.services import notifications
+    from models import Notification
+
+    c, phone, _n = candidate
+    with app.app_context():
+        me = db.session.query(PlatformUser).filter_by(phone=phone).one()
+        notifications.notify([me], "私人通知", email=False)
+        db.session.commit()
+        nid = db.session.query(Notification).filter_by(user_id=me.id, title="私人通知").one().id
+    other = Client(app)
+    register(other, new_phone())
+    assert "私人通知" not in other.get("/notifications/").text
+    assert other.post(f"/notifications/{nid}/open", {}, token_from="/portal/messages").status_code == 404
+    other.post("/notifications/clear", {}, token_from="/portal/messages")
+    with app.app_context():
+        assert db.session.get(Notification, nid) is not None

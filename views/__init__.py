@@ -41,5 +41,6 @@ def register_views(appbuilder):
     current_app.register_blueprint(portal.bp)
     # the portal's login and code senders share the back office's per-IP login limit
     limit = appbuilder.sm.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
-    for view in (portal.login, portal.send_sms, portal.register, portal.reset_password, portal.register_institution):
-        limit(view)
+    for endpoint in ("login", "send_sms", "register", "reset_password", "register_institution"):
+        name = f"portal.{endpoint}"
+        current_app.view_functions[name] = limit(current_app.view_functions[name])
