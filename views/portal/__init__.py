@@ -268,11 +268,6 @@ def login():
                   needs_id=current_app.config["PORTAL_SMS_LOGIN_NEEDS_ID"])
 
 
-@bp.route("/logout", methods=["POST"])
-def logout():
-    return redirect(url_for("AuthDBView.logout"))
-
-
 @bp.route("/password/reset", methods=["GET", "POST"])
 def reset_password():
     errors, form = {}, request.form
