@@ -451,24 +451,28 @@ def activate_email(token):
 
 
 # --- photo: from the computer, or scanned to the phone (A7) -----------------------------
+def _save_uploaded_photo(person):
+    """Store the posted photo; returns the reason it was refused, or None."""
+    upload = request.files.get("photo")
+    try:
+        if upload is None or not upload.filename:
+            raise photos.PhotoError(_("Please choose a photo."))
+        accounts.store_photo(person, upload.read())
+    except photos.PhotoError as exc:
+        return str(exc)
+    return None
+
+
 @bp.route("/me/photo", methods=["GET", "POST"])
 @login_required
 def photo():
     person = _own_person()
     if person is None:
         return redirect(url_for("portal.complete_profile"))
-    error = None
-    if request.method == "POST":
-        upload = request.files.get("photo")
-        try:
-            if upload is None or not upload.filename:
-                raise photos.PhotoError(_("Please choose a photo."))
-            accounts.store_photo(person, upload.read())
-        except photos.PhotoError as exc:
-            error = str(exc)
-        else:
-            flash(_("Your photo has been saved."), "success")
-            return redirect(url_for("portal.me"))
+    error = _save_uploaded_photo(person) if request.method == "POST" else None
+    if request.method == "POST" and error is None:
+        flash(_("Your photo has been saved."), "success")
+        return redirect(url_for("portal.me"))
     token = accounts.new_upload_token(person)
     return render("photo.html", person=person, error=error, rules=photos.DEFAULT_RULES,
                   qr_url=url_for("portal.upload_qr", token=token),
@@ -478,7 +482,7 @@ def photo():
 @bp.route("/me/photo/qr/<token>.svg")
 @login_required
 def upload_qr(token):
-    person, _row = _token_person(token)
+    _token_person(token)  # 404 unless the link is alive and the user's own
     url = url_for("portal.mobile_upload", token=token, _external=True)
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2)
@@ -499,19 +503,11 @@ def mobile_upload(token):
         person, row = accounts.upload_token_person(token, current_candidate())
     except AccountError as exc:
         return render("mobile_upload.html", error=str(exc), expired=True), 410
-    error = None
-    if request.method == "POST":
-        upload = request.files.get("photo")
-        try:
-            if upload is None or not upload.filename:
-                raise photos.PhotoError(_("Please choose a photo."))
-            accounts.store_photo(person, upload.read())
-        except photos.PhotoError as exc:
-            error = str(exc)
-        else:
-            row.used_at = datetime.datetime.now()
-            db.session.commit()
-            return render("mobile_upload.html", done=True)
+    error = _save_uploaded_photo(person) if request.method == "POST" else None
+    if request.method == "POST" and error is None:
+        row.used_at = datetime.datetime.now()
+        db.session.commit()
+        return render("mobile_upload.html", done=True)
     return render("mobile_upload.html", error=error, rules=photos.DEFAULT_RULES)
 
 
