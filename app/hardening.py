@@ -21,6 +21,15 @@ def _too_big(text):
     return any(int(n) > DB_INT_MAX for n in LONG_NUMBER.findall(text))
 
 
+def refuse_nul_bytes():
+    """A NUL byte is never meaningful input, and PostgreSQL refuses it in text."""
+    values = list(request.args.values())
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += list(request.form.values())
+    if any("\x00" in v for v in values):
+        abort(400)
+
+
 def check_numbers():
     """Ids and pages beyond what the database stores are a 404/400, not a 500."""
     if any(_too_big(str(v)) for v in (request.view_args or {}).values()):
@@ -81,6 +90,7 @@ def _error(status, message):
 
 
 def init_app(app):
+    app.before_request(refuse_nul_bytes)
     app.before_request(check_numbers)
     app.before_request(check_paging_args)
     app.before_request(enforce_session_timeouts)

@@ -9,7 +9,7 @@
 """
 import time
 
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, g, has_request_context, redirect, request, session, url_for
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
@@ -60,6 +60,14 @@ class PlatformSecurityManager(SecurityManager):
         lm.login_view = "AuthDBView.login"
         lm.login_message = _l("Please log in to access this page.")
         lm.user_loader(self.load_session_user)
+
+        @lm.unauthorized_handler
+        def unauthorized():
+            # candidates' pages (notifications, their files) lead to the portal's login, staff to the form
+            portal = request.path.startswith(("/portal/", "/notifications", "/files/"))
+            target = "portal.login" if portal else lm.login_view
+            return redirect(url_for(target, next=request.full_path.rstrip("?")))
+
         return lm
 
     def create_jwt_manager(self, app):
@@ -137,6 +145,8 @@ class PlatformSecurityManager(SecurityManager):
         from app.roles import CANDIDATE
         from app.scoping import role_names
 
+        # (the API login stays open to every account: its token reaches nothing for a candidate,
+        # and it is throttled per IP and per account like the form)
         return has_request_context() and request.endpoint == "AuthDBView.login" and role_names(user) <= {CANDIDATE}
 
     def on_user_login(self, user):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.extensions import db
-from models import Person, PlatformUser, SmsCode
+from models import Delivery, Person, PlatformUser, SmsCode
 from tests.conftest import Client
 from tests.portal_helpers import (
     captcha_answer,
@@ -374,3 +374,56 @@ def test_a_candidate_never_opens_another_candidates_notifications(app, candidate
     other.post("/notifications/clear", {}, token_from="/portal/messages")
     with app.app_context():
         assert db.session.get(Notification, nid) is not None
+
+
+def test_registered_and_unknown_phones_answer_alike(app, candidate):
+    """Login and reset codes: same answers, same resend limit, same wrong-code message."""
+    _c, known, _n = candidate
+    unknown = new_phone()
+    answers = {}
+    for phone in (known, unknown):
+        c = Client(app)
+        first = request_code(c, phone, "login", "/portal/login?mode=sms")
+        second = request_code(c, phone, "login", "/portal/login?mode=sms")
+        wrong = c.post("/portal/login", {"mode": "sms", "phone": phone, "sms_code": "000000"})
+        message = re.search(r'help-block js-sms-message">([^<]*)<', wrong.text).group(1)
+        answers[phone] = (first.status_code, first.json["message"], second.status_code, message[:6])
+    assert answers[known] == answers[unknown]
+    with app.app_context():
+        assert db.session.query(Delivery).filter_by(recipient=unknown).count() == 0  # nobody got a code
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "//evil.example", "/\\evil.example", "http://evil.example"])
+def test_next_never_leaves_the_site(app, candidate, target):
+    _c, phone, _n = candidate
+    c = Client(app)
+    token = c.csrf("/portal/login")  # this page also issues the image code read next
+    r = c.http.post("/portal/login", query_string={"next": target}, data={
+        "account": phone, "password": "Passw0rd!", "captcha": captcha_answer(c), "csrf_token": token})
+    assert r.status_code == 302 and "evil.example" not in r.headers["Location"]
+
+
+def test_reset_keeps_the_code_when_the_password_is_weak(app, candidate):
+    _c, phone, _n = candidate
+    c = Client(app)
+    request_code(c, phone, "reset", "/portal/password/reset")
+    code = sms_code(c, phone)
+    weak = c.post("/portal/password/reset", {"phone": phone, "sms_code": code, "password": "short",
+                                             "password2": "short"})
+    assert "8" in weak.text
+    ok = c.post("/portal/password/reset", {"phone": phone, "sms_code": code, "password": "Good2026x",
+                                           "password2": "Good2026x"})
+    assert ok.status_code == 302
+
+
+def test_nul_bytes_are_refused_not_a_500(app, candidate):
+    c, phone, _n = candidate
+    r = c.post("/portal/messages", {"category": "other", "content": "a\x00b", "contact": phone},
+               token_from="/portal/messages")
+    assert r.status_code == 400
+
+
+def test_candidates_are_sent_to_the_portal_login(client):
+    for url in ("/notifications/", "/files/1", "/portal/me"):
+        r = client.get(url)
+        assert r.status_code == 302 and "/portal/login" in r.headers["Location"], url

@@ -16,6 +16,7 @@ from tests.portal_helpers import (
     let_time_pass,
     new_phone,
     register,
+    request_code,
     sms_code,
 )
 
@@ -88,12 +89,12 @@ def test_id_number_and_birth_date_cannot_be_edited(app, candidate):
 def test_rebind_phone_with_a_code_sent_to_the_new_phone(app, candidate):
     c, old_phone, _n = candidate
     new = new_phone()
-    r = c.post("/portal/sms", {"phone": new, "purpose": "rebind"}, token_from="/portal/me/phone")
+    r = request_code(c, new, "rebind", "/portal/me/phone")
     assert r.json["ok"]
     wrong = c.post("/portal/me/phone", {"phone": new, "sms_code": "000000"}, token_from="/portal/me/phone")
     assert "错误" in wrong.text
     let_time_pass(app, new)
-    c.post("/portal/sms", {"phone": new, "purpose": "rebind"}, token_from="/portal/me/phone")
+    request_code(c, new, "rebind", "/portal/me/phone")
     r = c.post("/portal/me/phone", {"phone": new, "sms_code": sms_code(c, new)}, token_from="/portal/me/phone")
     assert r.status_code == 302
     with app.app_context():
@@ -107,7 +108,7 @@ def test_rebind_phone_with_a_code_sent_to_the_new_phone(app, candidate):
 
 def test_rebind_refuses_a_phone_in_use(app, candidate):
     c, _p, _n = candidate
-    r = c.post("/portal/sms", {"phone": "13800000000", "purpose": "rebind"}, token_from="/portal/me/phone")
+    r = request_code(c, "13800000000", "rebind", "/portal/me/phone")
     assert r.status_code == 400 and "已被使用" in r.json["message"]
 
 
@@ -224,3 +225,16 @@ def test_majors_by_new_or_former_name_or_free_text(app, candidate):
            token_from="/portal/me/edit")
     person = person_for(app, phone)
     assert person.major_id is None and person.major_text == "细胞治疗技术"
+
+
+def test_after_rebinding_the_old_number_is_free(app, candidate):
+    c, old, _n = candidate
+    new = new_phone()
+    request_code(c, new, "rebind", "/portal/me/phone")
+    assert c.post("/portal/me/phone", {"phone": new, "sms_code": sms_code(c, new)},
+                  token_from="/portal/me/phone").status_code == 302
+    stale = Client(app)
+    stale.get("/portal/login")
+    r = stale.post("/portal/login", {"account": old, "password": "Passw0rd!", "captcha": captcha_answer(stale)})
+    assert r.status_code == 200  # the old number no longer logs in
+    assert register(Client(app), old).status_code == 302  # and someone else may register it

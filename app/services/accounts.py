@@ -204,6 +204,8 @@ def rebind_phone(user, new_phone):
     """A6: the SMS code to the new phone was checked by the caller."""
     if phone_taken(new_phone):
         raise AccountError("phone", _("This phone number is already in use."))
+    if user.username == user.phone:
+        user.username = new_phone  # the old number must neither log in nor stay taken
     user.phone = new_phone
     person = person_of(user)
     if person is not None:
@@ -229,6 +231,8 @@ def store_photo(person, data, rules=None):
 
 
 def new_upload_token(person):
+    """A fresh link; the person's earlier unused links stop working."""
+    db.session.query(UploadToken).filter_by(person_id=person.id, used_at=None).delete(synchronize_session=False)
     token = secrets.token_urlsafe(32)
     db.session.add(UploadToken(token=token, person_id=person.id, purpose="photo",
                                expires_at=datetime.datetime.now() + datetime.timedelta(minutes=UPLOAD_TOKEN_MINUTES)))

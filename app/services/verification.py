@@ -37,6 +37,9 @@ def new_captcha():
     """A new challenge; returns its token (the answer stays in the database)."""
     token = secrets.token_hex(16)
     answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
+    # old challenges go as new ones come, so page views cannot fill the table
+    stale = _now() - datetime.timedelta(seconds=current_app.config["CAPTCHA_TTL_SECONDS"] * 2)
+    db.session.query(CaptchaChallenge).filter(CaptchaChallenge.created_at < stale).delete(synchronize_session=False)
     db.session.add(CaptchaChallenge(token=token, answer=answer))
     db.session.commit()
     return token
@@ -72,8 +75,12 @@ def _hash(phone, code):
     return hmac.new(key, f"{phone}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def send_sms_code(phone, purpose, ip):
-    """Create a code and queue its SMS; refuses what the limits do not allow."""
+def send_sms_code(phone, purpose, ip, deliver=True):
+    """Create a code and queue its SMS; refuses what the limits do not allow.
+
+    ``deliver=False`` (a login or reset code for a phone with no account) keeps
+    a code row that nobody receives, so limits and later answers are the same
+    as for a registered phone: nobody learns who is registered."""
     assert purpose in PURPOSES
     config = current_app.config
     now = _now()
@@ -90,6 +97,9 @@ def send_sms_code(phone, purpose, ip):
     code = f"{secrets.randbelow(10 ** 6):06d}"
     db.session.add(SmsCode(phone=phone, purpose=purpose, code_hash=_hash(phone, code), ip=ip, created_at=now,
                            expires_at=now + datetime.timedelta(seconds=config["SMS_CODE_TTL_SECONDS"])))
+    if not deliver:
+        db.session.commit()
+        return
     delivery = Delivery(channel=Channel.SMS.value, recipient=phone, subject=_("Verification code"),
                         body=_("Your verification code is %(code)s, valid for 2 minutes. "
                                "Do not tell it to anyone.", code=code))

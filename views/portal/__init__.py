@@ -68,8 +68,12 @@ def _errors_from(exc):
 
 
 def _safe_next(default):
+    """Only a path on this site: no scheme, host, backslash or control character."""
     target = request.args.get("next") or request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    if not target.startswith("/") or target.startswith("//") or any(c in target for c in "\\") \
+            or any(ord(c) < 32 for c in target):
+        return default
+    return target
 
 
 def _sign_in(user):
@@ -157,23 +161,19 @@ def send_sms():
     purpose = request.form.get("purpose", "")
     if purpose not in verification.PURPOSES:
         abort(400)
+    if purpose == "rebind" and current_candidate() is None:
+        abort(401)
     try:
-        if purpose == "rebind":
-            if current_candidate() is None:
-                abort(401)
-        else:
-            _check_captcha()
+        _check_captcha()
         phone = accounts.normalise_phone(request.form.get("phone"))
-        known = accounts.phone_taken(phone)
-        if purpose == "register" and known:
+        if purpose == "register" and accounts.phone_taken(phone):
             raise AccountError("phone", _("This phone number is already registered."))
-        if purpose == "rebind" and known:
+        if purpose == "rebind" and accounts.phone_taken(phone):
             raise AccountError("phone", _("This phone number is already in use."))
-        if purpose in ("login", "reset") and not known:
-            # say the same as for a known phone: nobody learns who is registered
-            return {"ok": True, "message": _("If the number is registered, a code is on its way."),
-                    "captcha": url_for("portal.captcha_image", token=_new_captcha())}
-        verification.send_sms_code(phone, purpose, request.remote_addr)
+        # login and reset codes: same answer, limits and code checks whether or not the phone has an account
+        has_account = db.session.query(PlatformUser).filter_by(phone=phone).first() is not None
+        verification.send_sms_code(phone, purpose, request.remote_addr,
+                                   deliver=has_account or purpose in ("register", "rebind"))
     except (AccountError, VerificationError) as exc:
         return {"ok": False, "message": str(exc), "field": getattr(exc, "field", "captcha"),
                 "captcha": url_for("portal.captcha_image", token=_new_captcha())}, 400
@@ -274,11 +274,11 @@ def reset_password():
     if request.method == "POST":
         try:
             phone = accounts.normalise_phone(form.get("phone"))
+            accounts.check_password(form.get("password", ""), form.get("password2", ""))  # before the code is used
             try:
                 verification.check_sms_code(phone, "reset", form.get("sms_code"))
             except VerificationError as exc:
                 raise AccountError("sms_code", str(exc)) from None
-            accounts.check_password(form.get("password", ""), form.get("password2", ""))
             user = db.session.query(PlatformUser).filter_by(phone=phone).first()
             if user is None:
                 raise AccountError("sms_code", _("The SMS code has expired or was not requested; "
@@ -436,7 +436,7 @@ def rebind_phone():
         else:
             flash(_("Your mobile phone number has been changed."), "success")
             return redirect(url_for("portal.me"))
-    return render("rebind_phone.html", errors=errors, form=form)
+    return render("rebind_phone.html", errors=errors, form=form, captcha=_new_captcha())
 
 
 @bp.route("/email/activate/<token>")
