@@ -151,8 +151,20 @@ def _new_captcha():
 
 
 def _check_captcha():
+    """The form's image code (single use), refused as a message on its field."""
     token = session.pop("captcha", None)
-    verification.check_captcha(token, request.form.get("captcha"))
+    try:
+        verification.check_captcha(token, request.form.get("captcha"))
+    except VerificationError as exc:
+        raise AccountError("captcha", str(exc)) from None
+
+
+def _check_sms_code(phone, purpose):
+    """The form's SMS code for ``purpose``, refused as a message on its field."""
+    try:
+        verification.check_sms_code(phone, purpose, request.form.get("sms_code"))
+    except VerificationError as exc:
+        raise AccountError("sms_code", str(exc)) from None
 
 
 @bp.route("/sms", methods=["POST"])
@@ -195,10 +207,7 @@ def register():
             accounts.check_password(form.get("password", ""), form.get("password2", ""))
             if accounts.phone_taken(phone):
                 raise AccountError("phone", _("This phone number is already registered."))
-            try:
-                verification.check_sms_code(phone, "register", form.get("sms_code"))
-            except VerificationError as exc:
-                raise AccountError("sms_code", str(exc)) from None
+            _check_sms_code(phone, "register")
             user = accounts.register_candidate(phone, form["password"])
         except AccountError as exc:
             errors = _errors_from(exc)
@@ -239,10 +248,7 @@ def login():
             if mode == "sms":
                 phone = accounts.normalise_phone(form.get("phone"))
                 user = db.session.query(PlatformUser).filter_by(phone=phone).first()
-                try:
-                    verification.check_sms_code(phone, "login", form.get("sms_code"))
-                except VerificationError as exc:
-                    raise AccountError("sms_code", str(exc)) from None
+                _check_sms_code(phone, "login")
                 if user is None or not user.is_active:
                     raise AccountError("form", failed)
                 if current_app.config["PORTAL_SMS_LOGIN_NEEDS_ID"]:
@@ -250,10 +256,7 @@ def login():
                     if person is None or person.full_id_number() != (form.get("id_number") or "").strip().upper():
                         raise AccountError("form", failed)
             else:
-                try:
-                    _check_captcha()
-                except VerificationError as exc:
-                    raise AccountError("captcha", str(exc)) from None
+                _check_captcha()
                 account = accounts.find_account(form.get("account"))
                 # the security manager checks the password, counts failures and audits
                 user = sm.auth_user_db(account.username if account else form.get("account", ""),
@@ -275,10 +278,7 @@ def reset_password():
         try:
             phone = accounts.normalise_phone(form.get("phone"))
             accounts.check_password(form.get("password", ""), form.get("password2", ""))  # before the code is used
-            try:
-                verification.check_sms_code(phone, "reset", form.get("sms_code"))
-            except VerificationError as exc:
-                raise AccountError("sms_code", str(exc)) from None
+            _check_sms_code(phone, "reset")
             user = db.session.query(PlatformUser).filter_by(phone=phone).first()
             if user is None:
                 raise AccountError("sms_code", _("The SMS code has expired or was not requested; "
@@ -426,10 +426,7 @@ def rebind_phone():
     if request.method == "POST":
         try:
             phone = accounts.normalise_phone(form.get("phone"))
-            try:
-                verification.check_sms_code(phone, "rebind", form.get("sms_code"))
-            except VerificationError as exc:
-                raise AccountError("sms_code", str(exc)) from None
+            _check_sms_code(phone, "rebind")
             accounts.rebind_phone(g.user, phone)
         except AccountError as exc:
             errors = _errors_from(exc)
@@ -517,10 +514,7 @@ def register_institution():
     errors, form = {}, request.form
     if request.method == "POST":
         try:
-            try:
-                _check_captcha()
-            except VerificationError as exc:
-                raise AccountError("captcha", str(exc)) from None
+            _check_captcha()
             institutions.register_institution(form.get("name"), form.get("uscc"), form.get("contact_name"),
                                               form.get("phone"), form.get("email"), form.get("password", ""),
                                               form.get("password2", ""))
