@@ -78,6 +78,27 @@ def person_of(user):
     return db.session.query(Person).filter_by(user_id=user.id).first() if user else None
 
 
+def _checked_name(name):
+    name = (name or "").strip()
+    if not NAME.fullmatch(name):
+        raise AccountError("name", _("A name has at most 20 characters, without spaces, digits or symbols."))
+    return name
+
+
+def _checked_email(email, user_id, person_id=None):
+    """A well-formed address no other person or account holds (A3)."""
+    email = (email or "").strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise AccountError("email", _("Please enter a valid e-mail address."))
+    others = db.session.query(Person).filter(Person.email == email)
+    if person_id is not None:
+        others = others.filter(Person.id != person_id)
+    if others.first() or \
+            db.session.query(PlatformUser).filter(PlatformUser.email == email, PlatformUser.id != user_id).first():
+        raise AccountError("email", _("This e-mail address is already registered."))
+    return email
+
+
 def profile_complete(user):
     return person_of(user) is not None
 
@@ -86,9 +107,7 @@ def complete_profile(user, name, gender, id_type, id_number, email):
     """A2: the person behind the account.  Resident IDs give birth date and gender."""
     if person_of(user) is not None:
         raise AccountError("name", _("Your profile is already complete."))
-    name = (name or "").strip()
-    if not NAME.fullmatch(name):
-        raise AccountError("name", _("A name has at most 20 characters, without spaces, digits or symbols."))
+    name = _checked_name(name)
     if id_type not in {t.value for t in IdType}:
         raise AccountError("id_type", _("Please choose an ID type."))
     birth = None
@@ -105,12 +124,7 @@ def complete_profile(user, name, gender, id_type, id_number, email):
             raise AccountError("gender", _("Please choose a gender."))
     if db.session.query(Person).filter_by(id_number_hash=crypto.blind_index(id_number)).first():
         raise AccountError("id_number", _("This ID number is already registered."))
-    email = (email or "").strip().lower()
-    if not EMAIL.fullmatch(email):
-        raise AccountError("email", _("Please enter a valid e-mail address."))
-    if db.session.query(Person).filter_by(email=email).first() or \
-            db.session.query(PlatformUser).filter(PlatformUser.email == email, PlatformUser.id != user.id).first():
-        raise AccountError("email", _("This e-mail address is already registered."))
+    email = _checked_email(email, user.id)
     person = Person(user_id=user.id, name=name, gender=gender, id_type=id_type, birth_date=birth, phone=user.phone,
                     email=email, source=CandidateSource.SELF.value, verify_state=VerifyState.NO_PHOTO.value)
     person.set_id_number(id_number)
@@ -176,17 +190,8 @@ def activate_email(token):
 
 def update_profile(person, name, email, gender=None, major=None):
     """A6: everything but the ID type, ID number and birth date; a new e-mail needs activating."""
-    name = (name or "").strip()
-    if not NAME.fullmatch(name):
-        raise AccountError("name", _("A name has at most 20 characters, without spaces, digits or symbols."))
-    email = (email or "").strip().lower()
-    if not EMAIL.fullmatch(email):
-        raise AccountError("email", _("Please enter a valid e-mail address."))
-    if email != person.email and (
-            db.session.query(Person).filter(Person.email == email, Person.id != person.id).first() or
-            db.session.query(PlatformUser).filter(PlatformUser.email == email,
-                                                  PlatformUser.id != person.user_id).first()):
-        raise AccountError("email", _("This e-mail address is already registered."))
+    name = _checked_name(name)
+    email = _checked_email(email, person.user_id, person.id)
     changed_email = email != person.email
     person.name = name
     set_major(person, major)
