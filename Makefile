@@ -6,7 +6,7 @@ PORT ?= 8080
 export FLASK_APP := app:create_app
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run serve test test-pg translations extract lint bench clean
+.PHONY: install system-packages run serve test test-pg translations extract lint bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,7 +14,22 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed system-packages
+
+# Debian packages the PDFs need: the Noto Sans CJK font embedded in every printable (B9 …) and
+# poppler-utils (pdftotext, pdftoppm) that the PDF tests read them with.  Installed when missing
+# and run as root; otherwise a hint (or set PDF_FONT_PATH, or put the font into app/fonts/).
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils
+system-packages:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || ! command -v pdftotext >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(SYSTEM_PACKAGES)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)) >/tmp/make-apt.log 2>&1 \
+	      || echo "could not install $(SYSTEM_PACKAGES) (see /tmp/make-apt.log): PDFs need a CJK font"; \
+	  else \
+	    echo "note: install $(SYSTEM_PACKAGES) (apt-get install $(SYSTEM_PACKAGES)) or set PDF_FONT_PATH: PDFs need a CJK font"; \
+	  fi; \
+	fi
 
 # compiled catalogues are build output (not committed)
 translations: install

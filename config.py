@@ -45,6 +45,8 @@ CELERY = {
     "task_eager_propagates": True,
     "task_ignore_result": False,
     "broker_connection_retry_on_startup": True,
+    # C2: unpaid orders past their expiry are closed every 10 minutes (celery beat)
+    "beat_schedule": {"expire-orders": {"task": "expire_orders", "schedule": 600.0}},
 }
 
 # Delivery backends for e-mail and SMS (dotted paths, pluggable).
@@ -128,3 +130,35 @@ REALNAME_VERIFIER = _env("REALNAME_VERIFIER", "app.services.realname.Consistency
 SMS_HTTP_URL = _env("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = _env("SMS_HTTP_TOKEN")
 SMS_HTTP_SIGN = _env("SMS_HTTP_SIGN", "认证考务平台")
+
+# Printables (B9 …): the CJK font embedded (subset) into every PDF.  Noto Sans CJK SC is
+# under the OFL: drop NotoSansCJKsc-Regular.otf into app/fonts/, or install Debian's
+# fonts-noto-cjk (`make install` does so when it runs as root).  A .ttc collection is fine:
+# its Simplified Chinese face is picked by name unless PDF_FONT_INDEX says which one.
+PDF_FONT_CANDIDATES = [
+    os.path.join(BASE_DIR, "app", "fonts", "NotoSansCJKsc-Regular.otf"),
+    os.path.join(BASE_DIR, "app", "fonts", "NotoSansSC-Regular.otf"),
+    os.path.join(BASE_DIR, "app", "fonts", "NotoSansCJK-Regular.ttc"),
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian, Ubuntu: fonts-noto-cjk
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Arch: noto-fonts-cjk
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",  # Fedora: google-noto-sans-cjk-fonts
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+]
+
+
+def _first_existing(paths):
+    return next((p for p in paths if os.path.isfile(p)), None)
+
+
+PDF_FONT_PATH = _env("PDF_FONT_PATH", _first_existing(PDF_FONT_CANDIDATES))
+# the bold face for titles and labels; default: the same file name with Bold for Regular, if present
+PDF_FONT_BOLD_PATH = _env("PDF_FONT_BOLD_PATH", _first_existing(
+    [PDF_FONT_PATH.replace("Regular", "Bold")] if PDF_FONT_PATH and "Regular" in PDF_FONT_PATH else []))
+PDF_FONT_INDEX = _env("PDF_FONT_INDEX")  # face number inside a .ttc; default: the "SC" face
+
+# Payments (C1–C7): unpaid orders expire; the online gateway is pluggable.
+ORDER_EXPIRY_HOURS = int(_env("ORDER_EXPIRY_HOURS", 48))
+PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "sandbox")
+# the sandbox signs its pay links and notifications with this key (derived from SECRET_KEY when unset)
+PAYMENT_SANDBOX_SECRET = _env("PAYMENT_SANDBOX_SECRET")
+VOUCHER_MAX_BYTES = 2 * 1024 * 1024

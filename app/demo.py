@@ -2,6 +2,7 @@
 4 exam plans in different states, 60 candidates, matters in every status,
 notifications.  Refused in production; running it twice changes nothing."""
 import datetime
+import io
 import random
 from decimal import Decimal
 
@@ -10,8 +11,10 @@ from flask import current_app
 from app import workflow
 from app.extensions import db
 from app.identity import check_digit
+from app.matters import REVIEWER_KEY
 from app.reference import load_all
 from app.roles import ALL_ROLES, ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION
+from app.workdays import add_workdays
 from models import (
     Announcement,
     CalendarDay,
@@ -20,12 +23,16 @@ from models import (
     Course,
     CourseCategory,
     CourseTeacher,
+    Education,
+    EligibilityRule,
     ExamPlan,
     ExamSite,
     Institution,
     Invigilator,
     Major,
+    MaterialEntry,
     Matter,
+    MatterHistory,
     MessagePost,
     MessageThread,
     Order,
@@ -38,6 +45,7 @@ from models import (
     Subject,
     TeacherCategory,
     TrainingPlan,
+    WorkExperience,
 )
 from models.enums import (
     CandidateSource,
@@ -46,7 +54,9 @@ from models.enums import (
     InstitutionKind,
     OrderStatus,
     PayerType,
+    RegistrationCategory,
     RegistrationStatus,
+    Reviewer,
     ReviewStatus,
     VerifyState,
 )
@@ -100,7 +110,6 @@ def load_demo():
     sync_roles(current_app.appbuilder)
     if db.session.query(PlatformUser).filter_by(username="association").first():
         return summary()  # already loaded: change nothing
-    rng = random.Random(2026)
     now = datetime.datetime.now().replace(minute=0, second=0, microsecond=0)
 
     institutions = [
@@ -195,30 +204,7 @@ def load_demo():
         db.session.add(me)
     db.session.flush()
 
-    # registrations in the open and the closed exam, with orders for the approved ones
-    statuses = [RegistrationStatus.DRAFT, RegistrationStatus.SUBMITTED, RegistrationStatus.APPROVED,
-                RegistrationStatus.REGISTERED, RegistrationStatus.RETURNED]
-    for n, person in enumerate(people[:30]):
-        plan = plans[1] if n % 2 else plans[2]
-        site = db.session.query(ExamSite).filter_by(exam_plan_id=plan.id, site_id=sites[n % 3].id).one()
-        status = statuses[n % len(statuses)]
-        reg = Registration(exam_plan_id=plan.id, person_id=person.id, institution_id=person.institution_id,
-                           exam_site_id=site.id, status=status.value, city="北京市",
-                           net_no=f"{now:%Y}{plan.id:02d}{n + 1:05d}",
-                           submitted_at=None if status == RegistrationStatus.DRAFT else now - rng.randint(1, 9) * day)
-        reg.subjects = [RegistrationSubject(subject_id=s.id) for s in plan.subjects]
-        db.session.add(reg)
-        if status in (RegistrationStatus.APPROVED, RegistrationStatus.REGISTERED):
-            site.seats_taken += 1
-            paid = status == RegistrationStatus.REGISTERED
-            db.session.add(Order(order_no=f"D{now:%Y%m%d}{n + 1:06d}", registration=reg,
-                                 payer_type=PayerType.PERSON.value, person_id=person.id,
-                                 institution_id=person.institution_id, amount=plan.fee,
-                                 description=plan.name,
-                                 status=(OrderStatus.PAID if paid else OrderStatus.UNPAID).value,
-                                 method="online" if paid else None, paid_at=now - day if paid else None,
-                                 expires_at=now + 3 * day))
-    db.session.flush()
+    _demo_registrations(plans, sites, people, me, users, now)
 
     for n, person in enumerate(people[40:46]):
         issue = datetime.date.today() - datetime.timedelta(days=300 * (n + 1))
@@ -268,7 +254,99 @@ def load_demo():
     db.session.commit()
 
     _demo_matters(users, institutions, now)
+    from app.demo_payments import demo_payments
+
+    demo_payments()
     return summary()
+
+
+def _demo_photo(person):
+    """A plain ID-style picture (blue background, a silhouette) for a registration."""
+    from PIL import Image, ImageDraw
+
+    from app.services import files
+
+    image = Image.new("RGB", (295, 413), (67, 142, 219))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((92, 70, 203, 200), fill=(236, 205, 180))
+    draw.ellipse((40, 215, 255, 470), fill=(40, 44, 52))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    item = files.store(out.getvalue(), "photo.jpg", "image/jpeg", "photo", person=person)
+    db.session.flush()
+    return item
+
+
+DEMO_MATTER_STATE = {"submitted": "submitted", "reviewing": "reviewing", "returned": "returned", "approved": "done",
+                     "registered": "done"}
+
+
+def _demo_registrations(plans, sites, people, me, users, now):
+    """Registrations in every status with their materials, seats, review matters and orders."""
+    day = datetime.timedelta(days=1)
+    statuses = [RegistrationStatus.DRAFT, RegistrationStatus.SUBMITTED, RegistrationStatus.APPROVED,
+                RegistrationStatus.REGISTERED, RegistrationStatus.RETURNED, RegistrationStatus.REVIEWING]
+    rng = random.Random(7)
+    plans[1].reviewer = Reviewer.INSTITUTION.value  # the open exam is reviewed by the site institutions
+    plans[1].required_sections = ["basic", "education", "work", "continuing"]
+    db.session.add(EligibilityRule(exam_plan_id=plans[1].id, name="学历要求：大专及以上", kind="education_level",
+                                   params={"min": "junior_college"}))
+    db.session.add(EligibilityRule(exam_plan_id=plans[1].id, name="从业年限：1年及以上", kind="work_years",
+                                   params={"min": 1}))
+    # the demo candidate: a draft in the open exam, an approved (unpaid) one in the closed exam
+    entries = [(person, plans[1] if n % 2 else plans[2], statuses[n % len(statuses)])
+               for n, person in enumerate(people[:30])]
+    entries += [(me, plans[1], RegistrationStatus.DRAFT), (me, plans[2], RegistrationStatus.APPROVED)]
+    for n, (person, plan, status) in enumerate(entries):
+        site = db.session.query(ExamSite).filter_by(exam_plan_id=plan.id, site_id=sites[n % 3].id).one()
+        reg = Registration(exam_plan_id=plan.id, person_id=person.id, institution_id=site.site.institution_id,
+                           exam_site_id=site.id, status=status.value, city="北京市", step="materials",
+                           category=RegistrationCategory.FIRST.value, pledge_accepted_at=now - 10 * day,
+                           submitted_at=None if status == RegistrationStatus.DRAFT else now - rng.randint(1, 9) * day)
+        reg.subjects = [RegistrationSubject(subject_id=s.id) for s in plan.subjects]
+        reg.materials = [MaterialEntry(section="basic", data={
+            "employer": person.institution.name if person.institution else "北京数字科技有限公司",
+            "address": "北京市海淀区学院路30号", "postal_code": "100083", "post": "技术员"})]
+        reg.educations = [Education(person_id=person.id, school="北京信息职业技术学院", major="计算机应用技术",
+                                    education_level="junior_college", graduation_month=f"{2015 + n % 8}-07",
+                                    is_highest=True)]
+        reg.works = [WorkExperience(person_id=person.id, employer="北京数字科技有限公司", title="前端工程师",
+                                    start_month=f"{2015 + n % 8}-08", years_in_occupation=1 + n % 6)]
+        if "continuing" in (plan.required_sections or []):
+            reg.materials.append(MaterialEntry(section="continuing", data={"course": "认证人员守则解读", "hours": 8,
+                                                                           "year": now.year - 1}))
+        reg.photo_id = _demo_photo(person).id
+        db.session.add(reg)
+        db.session.flush()
+        if status == RegistrationStatus.DRAFT:
+            continue
+        reg.net_no = f"{plan.reg_start:%y}{plan.id:04d}{reg.id:07d}"
+        reg.seat_held, reg.locked = True, status in (RegistrationStatus.APPROVED, RegistrationStatus.REGISTERED)
+        site.seats_taken += 1
+        if status == RegistrationStatus.RETURNED:
+            reg.return_reasons = {"work": "请补充工作单位证明材料。"}
+        state = DEMO_MATTER_STATE[status.value]
+        mtype = workflow.REGISTRY["exam_registration"]
+        reviewer = reg.institution_id if plan.reviewer == Reviewer.INSTITUTION.value else None
+        matter = Matter(business_no=workflow.allocate_business_no(), type_code="exam_registration",
+                        title=f"考试报名：{plan.name}", state=state, status=mtype.state(state).status.value,
+                        applicant_id=users["institution"].id, institution_id=reg.institution_id,
+                        object_type="Registration", object_id=reg.id, payload={REVIEWER_KEY: reviewer},
+                        filed_at=reg.submitted_at, due_date=add_workdays(reg.submitted_at.date(), plan.review_workdays))
+        db.session.add(matter)
+        db.session.flush()
+        db.session.add(MatterHistory(matter_id=matter.id, transition="submit", from_state="draft",
+                                     to_state="submitted", actor_id=users["institution"].id, at=reg.submitted_at))
+        reg.matter_id = matter.id
+        if status in (RegistrationStatus.APPROVED, RegistrationStatus.REGISTERED):
+            paid = status == RegistrationStatus.REGISTERED
+            db.session.add(Order(order_no=f"D{now:%Y%m%d}{n + 1:06d}", registration=reg,
+                                 payer_type=PayerType.PERSON.value, person_id=person.id,
+                                 institution_id=reg.institution_id, amount=plan.fee, description=plan.name,
+                                 status=(OrderStatus.PAID if paid else OrderStatus.UNPAID).value,
+                                 method="online" if paid else None, paid_at=now - day if paid else None,
+                                 expires_at=now + 3 * day))
+    db.session.flush()
 
 
 def _demo_matters(users, institutions, now):
@@ -277,8 +355,6 @@ def _demo_matters(users, institutions, now):
                                              users["expert"])
     inst, other_inst = institutions[0], institutions[1]
     specs = [
-        ("exam_registration", cand, "考试报名：2026年冬季Web前端开发（初级）考核", []),
-        ("exam_registration", cand, "考试报名：2026年秋季质量管理体系审核员考试", [("submit", cand)]),
         ("score_recheck", cand, "成绩复核：2026年春季Web前端开发（初级）考核", [("submit", cand)]),
         ("personnel_registration", cand, "人员注册：质量管理体系审核员（实习）",
          [("submit", cand), ("pass_institution_review", institution_user)]),

@@ -35,11 +35,16 @@ FULL_ID_NUMBER_ROLES = {ADMIN, ASSOCIATION}
 
 READ = r"can_list|can_show|menu_access|can_export|can_get|can_info"
 WRITE = READ + r"|can_add|can_edit|can_delete|can_post|can_put"
+# money is Finance's: the order, payment, invoice and refund lists are read-only
+# and every decision is one of these actions (views/admin/finance.py)
+_MONEY_VIEWS = r"(Order|Payment|Invoice|Refund)(View|Api)?"
+FINANCE_ACTIONS = (r"can_reconciliation|confirm_voucher|reject_voucher|invoice_done|refuse_invoice"
+                   r"|approve_refund|refuse_refund")
 _BUSINESS_VIEWS = (
     r"Institution|Person|Major|Region|CertificateType|ExamPlan|Subject|Site|ExamSite|Room"
     r"|Invigilator|ExamSession|SeatAssignment|InvigilatorAssignment|PilotApplication|WeeklyReport"
-    r"|Registration|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
-    r"|Score|ExamResult|Order|Payment|Invoice|Refund|Certificate|CreditRecord|Membership"
+    r"|Registration|RegistrationReview|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
+    r"|Score|ExamResult|Certificate|CreditRecord|Membership"
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
     r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
 )
@@ -48,7 +53,8 @@ ROLE_PERMISSIONS = {
     ADMIN: [(r".*", r".*")],
     ASSOCIATION: [
         (rf"({_BUSINESS_VIEWS})(View|Api)?", r".*"),
-        (r"People|Exams|ExamAdmin|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
+        (_MONEY_VIEWS, READ),
+        (r"People|Exams|ExamAdmin|Finance|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
     INSTITUTION: [
@@ -57,7 +63,9 @@ ROLE_PERMISSIONS = {
         (r"(ExamPlan|ExamSite|SeatAssignment|Score|ExamResult|Order|Certificate|Matter"
          r"|MatterHistory|CourseTeacher)(View|Api)?", READ),
         (r"MatterView", r"can_add|can_transition"),
-        (r"People|Exams|ExamAdmin|Certificates|Matters|Training", r"menu_access"),
+        (r"RegistrationReview(View)?", r"can_review|menu_access"),
+        (r"BatchPayment(View)?", r"can_pay|menu_access"),  # C4: pays for its own candidates
+        (r"People|Exams|ExamAdmin|Finance|Certificates|Matters|Training", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
     CANDIDATE: [],  # the portal only, never the back office
@@ -81,9 +89,9 @@ ROLE_PERMISSIONS = {
         (r"(Notification)(View|Api)?", r".*"),
     ],
     FINANCE: [
-        (r"(Order|Payment|Invoice|Refund)(View|Api)?", WRITE),
+        (_MONEY_VIEWS, READ + "|" + FINANCE_ACTIONS),
         (r"(Registration|Person|ExamPlan)(View|Api)?", READ),
-        (r"ExamAdmin|People|Exams", r"menu_access"),
+        (r"Finance|ExamAdmin|People|Exams", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
 }

@@ -1,6 +1,8 @@
 """Celery tasks: thin wrappers over services."""
 import datetime
 
+from sqlalchemy.exc import OperationalError
+
 from app.celery_app import celery
 
 
@@ -29,3 +31,22 @@ def deliver(delivery_id):
 @celery.task(name="ping")
 def ping():
     return "pong"
+
+
+@celery.task(name="payment_notification", autoretry_for=(ConnectionError, OperationalError), retry_backoff=True,
+             max_retries=8)
+def payment_notification(gateway_name, params):
+    """C2: a gateway's asynchronous notification, handled as the notify endpoint
+    handles it (the worker opens its own session; only plain values travel).
+    Handling is idempotent, so a lost database connection is simply retried."""
+    from app.services.payments import receive_notification
+
+    return receive_notification(gateway_name, dict(params))
+
+
+@celery.task(name="expire_orders")
+def expire_orders():
+    """C2: close unpaid orders past their expiry (scheduled by celery beat)."""
+    from app.services.payments import expire_orders as expire
+
+    return expire()

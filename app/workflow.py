@@ -233,9 +233,10 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
         if t.opinion and not opinion:
             raise WorkflowError(str(_l('"%(op)s" needs an opinion.', op=t.label)))
         _move(matter, mtype, t, user, opinion, attachment_id)
-        for effect in t.effects:
-            effect(matter, t, user)
-        deliveries = notifications.notify(
+        deliveries = []
+        for effect in t.effects:  # an effect may return deliveries of its own notifications
+            deliveries += effect(matter, t, user) or []
+        deliveries += notifications.notify(
             concerned_users(matter, user),
             _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
             _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title, stage=mtype.state(matter.state).label)
@@ -266,7 +267,8 @@ def _move(matter, mtype, t, user, opinion, attachment_id):
     matter.status = new_state.status.value
     if was_draft and new_state.status == MatterStatus.IN_PROGRESS:
         matter.filed_at = now
-        deadline = deadline_of(mtype.code)
+        # a matter may carry its own deadline (an exam's review days), else its type's
+        deadline = (matter.payload or {}).get("deadline_workdays") or deadline_of(mtype.code)
         if deadline:
             matter.due_date = add_workdays(now.date(), deadline)
     if new_state.status == MatterStatus.COMPLETED:

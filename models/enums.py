@@ -118,6 +118,7 @@ class RegistrationStatus(CodeEnum):
     RETURNED = "returned", _l("Returned for correction")
     APPROVED = "approved", _l("Approved, awaiting payment")
     REGISTERED = "registered", _l("Registration successful")
+    REFUSED = "refused", _l("Not approved")
     WITHDRAWN = "withdrawn", _l("Withdrawn")
     GIVEN_UP = "given_up", _l("Given up")
 
@@ -133,6 +134,19 @@ class SectionCode(CodeEnum):
     PRACTICAL = "practical", _l("Practical-ability exam scores")
     LANGUAGE = "language", _l("Foreign-language exams")
     CONTINUING = "continuing", _l("Continuing education")
+
+
+class EducationLevel(CodeEnum):
+    """B13: ordered from lowest to highest (eligibility rules compare ranks)."""
+    SECONDARY = "secondary", _l("Secondary school or below")
+    JUNIOR_COLLEGE = "junior_college", _l("Junior college")
+    BACHELOR = "bachelor", _l("Bachelor")
+    MASTER = "master", _l("Master")
+    DOCTOR = "doctor", _l("Doctor")
+
+    @property
+    def rank(self):
+        return list(type(self)).index(self)
 
 
 class RoomStatus(CodeEnum):

@@ -23,6 +23,10 @@ class Order(TimestampMixin, Model):
     method = code_col(PaymentMethod, _l("Payment method"), nullable=True)
     expires_at = col(DateTime, _l("Expires at"))
     paid_at = col(DateTime, _l("Paid at"))
+    # C4: an institution's batch order pays its children (one order per registration)
+    parent_id = fk("payment_order.id", _l("Batch order"))
+    parent = relationship("Order", remote_side=[id], back_populates="children", info={"label": _l("Batch order")})
+    children = relationship("Order", back_populates="parent", info={"label": _l("Orders in the batch")})
 
     def __repr__(self):
         return self.order_no

@@ -5,20 +5,26 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Index,
     Integer,
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk
-from models.enums import RegistrationCategory, RegistrationStatus, SectionCode
+from models.enums import EducationLevel, RegistrationCategory, RegistrationStatus, SectionCode
+
+# one active registration per person and exam (withdrawn, given-up and refused ones do not count)
+ACTIVE_REGISTRATION = text("status NOT IN ('withdrawn', 'given_up', 'refused')")
 
 
 class Registration(TimestampMixin, Model):
     __tablename__ = "registration"
-    __staff_fields__ = ("status", "locked", "net_no", "submitted_at", "matter_id")  # decided by the association only
+    # decided by the association only
+    __staff_fields__ = ("status", "locked", "net_no", "submitted_at", "matter_id", "seat_held", "eligibility_report")
     id = mapped_column(Integer, primary_key=True)
     net_no = col(String(20), _l("Net registration number"), unique=True)
     exam_plan_id = fk("exam_plan.id", _l("Exam"), nullable=False)
@@ -39,8 +45,31 @@ class Registration(TimestampMixin, Model):
     matter = relationship("Matter", foreign_keys=[matter_id], info={"label": _l("Matter")})
     submitted_at = col(DateTime, _l("Submitted at"))
     locked = col(Boolean, _l("Locked"), default=False, nullable=False)
+    # B3/B6: the last wizard step reached (a draft resumes there)
+    step = col(String(20), _l("Wizard step"))
+    pledge_accepted_at = col(DateTime, _l("Pledge accepted at"))
+    photo_id = fk("attachment.id", _l("Photo"))
+    # B11: whether this registration holds one of its site's seats
+    seat_held = col(Boolean, _l("Seat held"), default=False, nullable=False, server_default="0")
+    # B7: the reviewer's reasons per material section at the last return
+    return_reasons = col(JSON, _l("Return reasons"))
+    # B13: every eligibility rule with its outcome at the last submission
+    eligibility_report = col(JSON, _l("Eligibility check"))
+    # B9: the signed application form uploaded back
+    signed_form_id = fk("attachment.id", _l("Signed application form"))
     subjects = relationship("RegistrationSubject", back_populates="registration", cascade="all, delete-orphan",
                             info={"label": _l("Subjects")})
+    educations = relationship("Education", order_by="Education.graduation_month.desc()",
+                              cascade="all, delete-orphan", info={"label": _l("Education and degree")})
+    works = relationship("WorkExperience", order_by="WorkExperience.start_month.desc()",
+                         cascade="all, delete-orphan", info={"label": _l("Work résumé")})
+    materials = relationship("MaterialEntry", back_populates="registration", order_by="MaterialEntry.id",
+                             cascade="all, delete-orphan", info={"label": _l("Application materials")})
+    __table_args__ = (
+        Index("uq_registration_active", "exam_plan_id", "person_id", unique=True,
+              postgresql_where=ACTIVE_REGISTRATION, sqlite_where=ACTIVE_REGISTRATION),
+    )
+
     def __repr__(self):
         return self.net_no or f"#{self.id}"
 
@@ -68,7 +97,8 @@ class Education(TimestampMixin, Model):
     registration_id = fk("registration.id", _l("Registration"), ondelete="CASCADE")
     school = col(String(128), _l("School"), nullable=False)
     major = col(String(128), _l("Major"))
-    education_level = col(String(32), _l("Education level"))
+    major_code = col(String(16), _l("Major code"))
+    education_level = code_col(EducationLevel, _l("Education level"), nullable=True)
     degree = col(String(32), _l("Degree"))
     start_month = col(String(7), _l("From (YYYY-MM)"))
     graduation_month = col(String(7), _l("Graduation (YYYY-MM)"), nullable=False)
@@ -103,7 +133,7 @@ class MaterialEntry(TimestampMixin, Model):
     __scope__ = {"Institution": "registration.institution_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     registration_id = fk("registration.id", _l("Registration"), nullable=False, ondelete="CASCADE")
-    registration = relationship("Registration", info={"label": _l("Registration")})
+    registration = relationship("Registration", back_populates="materials", info={"label": _l("Registration")})
     section = code_col(SectionCode, _l("Section"))
     data = col(JSON, _l("Content"), default=dict, nullable=False)
     attachment_id = fk("attachment.id", _l("Attachment"))

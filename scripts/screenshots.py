@@ -15,24 +15,59 @@ PUBLIC = [("home", "/"), ("register", "/portal/register"), ("login", "/portal/lo
           ("login_sms", "/portal/login?mode=sms"), ("exams", "/portal/exams"),
           ("institution_register", "/portal/institutions/register")]
 CANDIDATE = [("me", "/portal/me"), ("messages", "/portal/messages"), ("photo", "/portal/me/photo"),
-             ("matters", "/portal/me/matters"), ("notifications", "/notifications/")]
+             ("matters", "/portal/me/matters"), ("notifications", "/notifications/"),
+             ("exam_detail", "/portal/exams/{exam_id}"), ("my_exams", "/portal/me/exams"),
+             ("wizard_personal", "/portal/registrations/{rid}/personal"),
+             ("wizard_photo", "/portal/registrations/{rid}/photo"),
+             ("wizard_application", "/portal/registrations/{rid}/application"),
+             ("wizard_materials", "/portal/registrations/{rid}/materials"),
+             ("wizard_education", "/portal/registrations/{rid}/section/education"),
+             ("wizard_work", "/portal/registrations/{rid}/section/work"),
+             ("wizard_confirm", "/portal/registrations/{rid}/confirm"),
+             ("registration_detail", "/portal/registrations/{approved_rid}"),
+             ("orders", "/portal/me/orders"), ("order", "/portal/me/orders/{order_id}")]
+STAFF = [("association", "review_queue", "/registration-review/"),
+         ("association", "review", "/registration-review/{review_id}"),
+         ("association", "exam_plan_form", "/examplanview/add"),
+         ("finance", "finance_orders", "/orderview/list/")]
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def _app():
+    sys.path.insert(0, os.path.dirname(OUT))
+    from app import create_app
+
+    return create_app()
+
+
+def demo_ids():
+    """Rows the registration screens show: the candidate's draft and order, a registration to review."""
+    app = _app()
+    from app.extensions import db
+    from models import Order, Person, Registration
+
+    with app.app_context():
+        me = db.session.query(Person).filter_by(phone="13800000000").one()
+        draft = db.session.query(Registration).filter_by(person_id=me.id, status="draft").first()
+        order = db.session.query(Order).filter_by(person_id=me.id).first()
+        review = db.session.query(Registration).filter_by(status="submitted").first()
+        return {"rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,
+                "approved_rid": order.registration_id if order else draft.id, "review_id": review.id}
 
 
 def latest_captcha():
     """The answer of the newest image code, read where the app keeps it (same machine, same database)."""
-    sys.path.insert(0, os.path.dirname(OUT))
-    from app import create_app
     from app.extensions import db
     from models import CaptchaChallenge
 
-    with create_app().app_context():
+    with _app().app_context():
         return db.session.query(CaptchaChallenge).filter_by(used_at=None).order_by(
             CaptchaChallenge.created_at.desc()).first().answer
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    ids = demo_ids()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -47,10 +82,26 @@ def main():
             page.fill("#password", "Demo@2026")
             page.fill("#captcha", latest_captcha())
             page.click("form [type=submit]")
+            page.goto(BASE + f"/portal/exams/{ids['exam_id']}/apply")
+            page.screenshot(path=os.path.join(OUT, f"{size}_wizard_notice.png"), full_page=True)
+            page.goto(BASE + f"/portal/exams/{ids['exam_id']}/pledge")
+            page.screenshot(path=os.path.join(OUT, f"{size}_wizard_pledge.png"), full_page=True)
             for name, url in CANDIDATE:
-                page.goto(BASE + url)
+                page.goto(BASE + url.format(**ids))
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
             context.close()
+            for user in dict.fromkeys(u for u, _n, _url in STAFF):
+                context = browser.new_context(viewport=viewport, locale="zh-CN")
+                page = context.new_page()
+                page.goto(BASE + "/login/")
+                page.fill("#username", user)
+                page.fill("#password", "Demo@2026")
+                page.click("form [type=submit]")
+                for who, name, url in STAFF:
+                    if who == user:
+                        page.goto(BASE + url.format(**ids))
+                        page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
+                context.close()
         browser.close()
     print(f"screenshots in {OUT}")
 

@@ -3,13 +3,16 @@ for a wrong role, a wrong stage and a missing opinion (issue 2 §4)."""
 import collections
 
 import pytest
+from flask import current_app
 
 import app.matters  # noqa: F401
 from app import workflow
 from app.extensions import db
+from app.matters import REVIEWER_KEY
 from app.roles import ASSOCIATION, EXPERT, INSTITUTION
 from app.workflow import WorkflowError
-from models import Institution, PlatformUser
+from models import Institution, Person, PlatformUser, Registration, RegistrationSubject
+from tests.registration_helpers import make_exam
 
 CASES = [(code, t.name) for code, mtype in workflow.REGISTRY.items() for t in mtype.transitions]
 
@@ -29,8 +32,14 @@ def people(app, ctx):
                              sm.find_role(INSTITUTION), password="Demo@2026")
         second.institution_id = other.id
         db.session.commit()
-    return {"candidate": _user("candidate"), "institution": inst, "institution-b": second,
-            "expert": _user("expert"), "association": _user("association"), "finance": _user("finance")}
+    yield {"candidate": _user("candidate"), "institution": inst, "institution-b": second,
+           "expert": _user("expert"), "association": _user("association"), "finance": _user("finance")}
+    # an institution_registration refused here locks the demo institution out: open it again for other tests
+    db.session.rollback()
+    from app.services.institutions import decide
+
+    decide(inst.institution_id, "approved", True)
+    db.session.commit()
 
 
 def actor_for(t, matter, people):
@@ -45,12 +54,32 @@ def actor_for(t, matter, people):
     raise AssertionError(t)
 
 
+REGISTRATION_TYPES = {"exam_registration", "registration_change"}
+
+
+def _registration(people):
+    """A registration of the candidate in an exam of its own, which the matter is about."""
+    exam = make_exam(current_app._get_current_object())
+    person = db.session.query(Person).filter_by(user_id=people["candidate"].id).one()
+    registration = Registration(exam_plan_id=exam["id"], person_id=person.id, exam_site_id=exam["sites"][0],
+                                institution_id=exam["institutions"][0], status="draft", category="first")
+    registration.subjects = [RegistrationSubject(subject_id=s) for s in exam["subjects"]]
+    db.session.add(registration)
+    db.session.flush()
+    return registration, {"registration_id": registration.id, "exam_site_id": exam["sites"][1],
+                          "subject_ids": exam["subjects"], REVIEWER_KEY: people["institution-b"].institution_id}
+
+
 def new_matter(code, people):
     mtype = workflow.REGISTRY[code]
     applicant = people["candidate"] if "Candidate" in mtype.filers else people["institution"]
+    payload, obj = {"to_institution_id": people["institution-b"].institution_id}, None
+    if code in REGISTRATION_TYPES:
+        obj, extra = _registration(people)
+        payload.update(extra)
     return workflow.create_matter(
-        code, applicant, f"矩阵测试 {code}", institution_id=people["institution"].institution_id,
-        payload={"to_institution_id": people["institution-b"].institution_id})
+        code, applicant, f"矩阵测试 {code}", institution_id=people["institution"].institution_id, obj=obj,
+        payload=payload)
 
 
 def drive_to(matter, state, people):

@@ -2,9 +2,22 @@
 business area (人员, 考试, 考务, 证书, 事项, 培训, 消息, 统计, 系统)."""
 from flask_babel import lazy_gettext as _l
 
-from views.admin import certificates, examadmin, exams, matters, messages, people, statistics, system, training
+from views.admin import (
+    certificates,
+    examadmin,
+    exams,
+    finance,
+    matters,
+    messages,
+    people,
+    registrations,
+    statistics,
+    system,
+    training,
+)
 
-AREAS = [people, exams, examadmin, certificates, matters, training, messages, statistics, system]
+AREAS = [people, exams, examadmin, registrations, finance, certificates, matters, training, messages, statistics,
+         system]
 
 
 def _titles(view, label):
@@ -33,12 +46,15 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, health, notifications, portal
+    from views import files, gateway, health, notifications, portal, printables
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
     current_app.register_blueprint(files.bp)
+    current_app.register_blueprint(printables.bp)
     current_app.register_blueprint(portal.bp)
+    current_app.register_blueprint(gateway.bp)
+    current_app.register_blueprint(gateway.sandbox_bp)
     # the portal's login and code senders share the back office's per-IP login limit
     limit = appbuilder.sm.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
     for endpoint in ("login", "send_sms", "register", "reset_password", "register_institution"):

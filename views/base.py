@@ -161,6 +161,10 @@ class EagerInterface(SQLAInterface):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*[selectinload(getattr(self.obj, name)) for name in self.eager])
 
+    def is_nullable(self, col_name):
+        # an unticked checkbox is a value (false), not a missing one: FAB would mark it required
+        return self.is_boolean(col_name) or super().is_nullable(col_name)
+
 
 class ScopedMixin:
     """Shared set-up of views and APIs generated for a model."""

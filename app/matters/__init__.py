@@ -64,8 +64,6 @@ def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=No
 ASSOC = ["association_review"]
 INST_ASSOC = ["institution_review", "association_review"]
 
-EXAM_REGISTRATION = chain("exam_registration", _l("Exam registration"), Cat.EXAM, None, ASSOC,
-                          filers=PERSON_OR_INSTITUTION)
 NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National exam registration"),
                                    Cat.CERT_PERSONNEL, 1, ASSOC)
 PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL, 15,
@@ -106,3 +104,59 @@ INSTITUTION_REGISTRATION = chain(
     "institution_registration", _l("Institution account registration"), Cat.INSTITUTION, 5, ASSOC,
     filers=INSTITUTION_ONLY, on_approve=[_institution_decided("approved", True)],
     on_refuse=[_institution_decided("returned", False)])
+
+
+# --- exam registrations (B7, B8, B12, B14) -------------------------------------------------
+def _registration_effect(name):
+    """Effects live with the registration rules (app/services/registration.py)."""
+    def effect(matter, t, user):
+        from app.services import registration
+
+        return getattr(registration, name)(matter, t, user)
+    effect.__name__ = name
+    return effect
+
+
+# the exam's reviewers: the Association, or the site's institution named in the payload
+REVIEWERS = frozenset({ASSOCIATION, INSTITUTION})
+REVIEWER_KEY = "reviewer_institution_id"
+
+
+def _registration_type(code, name, on_submit, on_withdraw, on_start, on_approve, on_return, on_refuse):
+    submitted = State("submitted", _l("Awaiting review"), S.IN_PROGRESS)
+    reviewing = State("reviewing", _l("Under review"), S.IN_PROGRESS)
+    given_up = State("given_up", _l("Given up"), S.COMPLETED)
+    review = ("submitted", "reviewing")
+
+    def by_reviewer(name, label, source, target, effect, opinion=False):
+        return T(name, label, source, target, REVIEWERS, opinion=opinion, institution_key=REVIEWER_KEY,
+                 effects=(_registration_effect(effect),))
+
+    return register(MatterType(
+        code, name, Cat.EXAM.value, None,
+        [DRAFT, submitted, reviewing, RETURNED, DONE, REFUSED, given_up],
+        [
+            T("submit", _l("Submit"), "draft", "submitted", applicant_only=True,
+              effects=(_registration_effect(on_submit),)),
+            T("resubmit", _l("Resubmit"), "returned", "submitted", applicant_only=True,
+              effects=(_registration_effect(on_submit),)),
+            # B7: withdrawal is possible until a reviewer starts; the application is a draft again
+            T("withdraw", _l("Withdraw"), "submitted", "draft", applicant_only=True,
+              effects=(_registration_effect(on_withdraw),)),
+            T("give_up", _l("Give up"), ("draft", "submitted", "reviewing", "returned"), "given_up",
+              applicant_only=True,
+              effects=(_registration_effect("closed_by_candidate"),)),
+            by_reviewer("start_review", _l("Start review"), "submitted", "reviewing", on_start),
+            by_reviewer("approve", _l("Approve"), review, "done", on_approve),
+            by_reviewer("return", _l("Return for correction"), review, "returned", on_return, opinion=True),
+            by_reviewer("refuse", _l("Refuse"), review, "refused", on_refuse, opinion=True),
+        ],
+        filers=PERSON_OR_INSTITUTION))
+
+
+EXAM_REGISTRATION = _registration_type(
+    "exam_registration", _l("Exam registration"), "submitted", "withdrawn", "review_started", "approved",
+    "returned", "refused")
+REGISTRATION_CHANGE = _registration_type(
+    "registration_change", _l("Registration change"), "change_submitted", "change_withdrawn", "change_noted",
+    "change_approved", "change_noted", "change_refused")

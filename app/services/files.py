@@ -18,6 +18,11 @@ def _path(storage_key):
     return os.path.join(current_app.config["UPLOAD_DIR"], storage_key[:2], storage_key)
 
 
+def path_of(attachment):
+    """Where a stored file lies, for services that already checked the scope (printables)."""
+    return _path(attachment.storage_key)
+
+
 def store(data, filename, content_type, kind, user=None, person=None, institution_id=None):
     """Write the bytes and record them; the caller commits."""
     key = secrets.token_hex(16)

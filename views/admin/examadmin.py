@@ -1,4 +1,4 @@
-"""考务: registrations, rooms, invigilators, scheduling, scores, payments, reports."""
+"""考务: registrations, rooms, invigilators, scheduling, scores, reports (payments: views/admin/finance.py)."""
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -6,11 +6,7 @@ from models import (
     ExamSession,
     Invigilator,
     InvigilatorAssignment,
-    Invoice,
     MaterialEntry,
-    Order,
-    Payment,
-    Refund,
     Registration,
     Room,
     Score,
@@ -41,15 +37,6 @@ InvigilatorAssignmentView = model_view(InvigilatorAssignment, list_columns=["ses
 ScoreView = model_view(Score, list_columns=["registration", "subject", "score", "absent"], search_columns=["absent"])
 ExamResultView = model_view(ExamResult, list_columns=["registration", "total", "passed", "published_at"],
                             search_columns=["passed", "published_at"])
-OrderView = model_view(
-    Order, list_columns=["order_no", "payer_type", "person", "institution", "amount", "status", "method", "paid_at"],
-    search_columns=["order_no", "payer_type", "institution", "status", "method", "paid_at"])
-PaymentView = model_view(Payment, list_columns=["order", "method", "gateway", "transaction_id", "amount", "status",
-                                                "created_at"],
-                         search_columns=["method", "gateway", "transaction_id", "status"])
-InvoiceView = model_view(Invoice, list_columns=["order", "title", "tax_no", "email", "status"],
-                         search_columns=["title", "tax_no", "status"])
-RefundView = model_view(Refund, list_columns=["order", "amount", "reason", "status"], search_columns=["status"])
 WeeklyReportView = model_view(WeeklyReport, list_columns=["institution", "week_start", "registrations", "status"],
                               search_columns=["institution", "week_start", "status"])
 
@@ -63,10 +50,6 @@ MENU = [
     (InvigilatorAssignmentView, _l("Invigilation duties")),
     (ScoreView, _l("Subject scores")),
     (ExamResultView, _l("Certification results")),
-    (OrderView, _l("Orders")),
-    (PaymentView, _l("Payments")),
-    (InvoiceView, _l("Invoices")),
-    (RefundView, _l("Refunds")),
     (WeeklyReportView, _l("Weekly reports")),
 ]
 APIS = [
@@ -75,6 +58,4 @@ APIS = [
               base_permissions=["can_get", "can_info"]),
     model_api(Room, list_columns=["id", "name", "institution_id", "room_type", "capacity", "status"]),
     model_api(Invigilator, list_columns=["id", "staff_no", "name", "phone", "institution_id"]),
-    model_api(Order, list_columns=["id", "order_no", "payer_type", "institution_id", "amount", "status", "paid_at"],
-              base_permissions=["can_get", "can_info"]),
 ]

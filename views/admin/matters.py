@@ -45,6 +45,8 @@ class MatterBase(PlatformModelView):
         return self.render_template(
             self.show_template, pk=matter.id, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=matter.history, stage_label=workflow.stage_label,
+            registration_id=(matter.payload or {}).get("registration_id") or (
+                matter.object_id if matter.object_type == "Registration" else None),
             transition_label=lambda n: names[n].label if n in names else n)
 
     @expose("/transition/<name>", methods=["GET", "POST"])

@@ -16,12 +16,21 @@ from flask_login import login_user
 from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
-from app.services import accounts, institutions, messages, photos, verification
+from app.services import accounts, institutions, messages, photos, registration, seats, verification
 from app.services import realname as realname_service
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
 from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser
-from models.enums import ExamStatus, Gender, IdType, MatterStatus, MessageCategory, ThreadStatus
+from models.enums import (
+    CertLevel,
+    ExamCategory,
+    ExamStatus,
+    Gender,
+    IdType,
+    MatterStatus,
+    MessageCategory,
+    ThreadStatus,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -99,11 +108,24 @@ def home():
 
 @bp.route("/exams")
 def exams():
-    category = request.args.get("status", "")
-    plans = db.session.query(ExamPlan).filter_by(published=True).order_by(ExamPlan.reg_start.desc()).all()
-    if category in {s.value for s in ExamStatus}:
-        plans = [p for p in plans if p.status == category]
-    return render("exams.html", exams=plans, statuses=ExamStatus, current=category)
+    """B1: the catalogue by status, category and level."""
+    chosen = {key: request.args.get(key, "") for key in ("status", "category", "level")}
+    query = db.session.query(ExamPlan).filter_by(published=True)
+    if chosen["category"] in {c.value for c in ExamCategory}:
+        query = query.filter(ExamPlan.category == chosen["category"])
+    if chosen["level"] in {c.value for c in CertLevel}:
+        query = query.filter(ExamPlan.level == chosen["level"])
+    plans = query.order_by(ExamPlan.reg_start.desc()).all()
+    if chosen["status"] in {s.value for s in ExamStatus}:
+        plans = [p for p in plans if p.status == chosen["status"]]
+    rows = []
+    for key, label, enum in (("status", _("Status"), ExamStatus), ("category", _("Exam category"), ExamCategory),
+                             ("level", _("Level"), CertLevel)):
+        others = {k: v for k, v in chosen.items() if v and k != key}
+        links = [(_("All"), url_for("portal.exams", **others), not chosen[key])]
+        links += [(m.label, url_for("portal.exams", **others, **{key: m.value}), chosen[key] == m.value) for m in enum]
+        rows.append((label, links))
+    return render("exams.html", exams=plans, filter_rows=rows)
 
 
 @bp.route("/exams/<int:exam_id>")
@@ -111,20 +133,8 @@ def exam_detail(exam_id):
     plan = db.session.get(ExamPlan, exam_id)
     if plan is None or not plan.published:
         abort(404)
-    return render("exam_detail.html", exam=plan)
-
-
-@bp.route("/exams/<int:exam_id>/apply")
-@profile_required
-def apply(exam_id):
-    plan = db.session.get(ExamPlan, exam_id)
-    if plan is None or not plan.published:
-        abort(404)
-    if plan.status != ExamStatus.OPEN.value:
-        flash(_("Registration for this exam is not open."), "warning")
-    else:
-        flash(_("Online registration for this exam opens soon."), "info")
-    return redirect(url_for("portal.exam_detail", exam_id=exam_id))
+    return render("exam_detail.html", exam=plan, sites=registration.site_choices(plan), remaining=seats.remaining,
+                  category_label=ExamCategory.label_of, level_label=CertLevel.label_of)
 
 
 @bp.route("/contact")
@@ -318,12 +328,6 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("portal.me"))
     return render("change_password.html", errors=errors)
-
-
-@bp.route("/me/exams")
-@login_required
-def my_exams():
-    return render("my_exams.html", registrations=[])
 
 
 @bp.route("/me/matters")
@@ -535,3 +539,7 @@ def realname():
     ok, reason = realname_service.verify(person)
     flash(_("Real-name verification passed.") if ok else reason, "success" if ok else "danger")
     return redirect(url_for("portal.me"))
+
+
+# the registration wizard, payments and printables add their routes to this blueprint
+from views.portal import payments, printables, wizard  # noqa: E402,F401

@@ -1,0 +1,785 @@
+"""Printables (SPEC B9; later admission tickets, stickers, sign-in sheets and
+certificates the same way): one renderer, page templates, one context builder each.
+
+- ``Sheet`` is the one renderer: fpdf2, A4, the CJK font (``PDF_FONT_PATH``)
+  embedded and subset, page numbers, bordered tables whose rows never run off
+  the page (over-tall rows are split into continuation rows), and text the font
+  cannot draw replaced by a visible placeholder instead of failing.
+- A context builder turns a model into a dict of plain strings, its labels taken
+  from the models' own lazy labels and enums under the current locale.
+- A page template draws that dict on a ``Sheet``; it knows no model.
+
+``Printable(name, context, page).render(obj)`` joins the three and returns PDF
+bytes.  No Flask request in here: the views check who may print what.
+"""
+import datetime
+import functools
+import io
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import current_app
+from flask_babel import gettext as _
+from fpdf import FPDF, FontFace
+from fpdf.enums import WrapMode
+from PIL import Image
+from sqlalchemy import inspect as sa_inspect
+
+from app.extensions import db
+from app.services import files
+from models import Attachment, Certificate, Education, ExamPlan, Person, Registration, WorkExperience
+from models.enums import EducationLevel, Gender, IdType, RegistrationCategory, RegistrationStatus, SectionCode
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER = "\u25a1"  # □ stands for a character the font cannot draw
+FALLBACK_PLACEHOLDER = "?"
+MARGIN = 15  # mm, left/right/top
+BOTTOM = 16  # mm kept free for the footer
+BODY_PT = 9.5
+LINE_H = 5.0  # mm per text line in tables
+PAD = (1.4, 1.6)  # mm: vertical, horizontal cell padding
+SHADE = (236, 240, 245)
+RULE = (90, 90, 90)
+MAX_PHOTO_PIXELS = 40_000_000
+# Chinese line breaking (避头尾): these never start a line, those never end one
+NO_LINE_START = set("，。、；：？！）》」』】〕〉…—·%‰,.;:?!)]}>'\"”’")
+NO_LINE_END = set("（《「『【〔〈([{<“‘")
+# a run of Latin letters, digits and their joiners stays together unless it is longer than a line
+TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f@._%+\-/:#&=~']+ *| +|.", re.S)
+
+
+class FontMissing(RuntimeError):
+    """No CJK font file: PDFs cannot be made (the views answer with an error page)."""
+
+
+# --- the font --------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _face_number(path, configured=None):
+    """The face of a font collection to use: the configured one, else the Simplified Chinese one."""
+    if configured not in (None, ""):
+        return int(configured)
+    if not path.lower().endswith((".ttc", ".otc")):
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    faces = TTCollection(path, lazy=True).fonts
+    names = [(face["name"].getDebugName(6) or "", face["name"].getDebugName(1) or "") for face in faces]
+    for i, (postscript, family) in enumerate(names):
+        if "mono" not in postscript.lower() and (postscript.lower().startswith("notosanscjksc-")
+                                                  or family.endswith(" SC")):
+            return i
+    return 0
+
+
+def font_files(config=None):
+    """[(style, path, face number)] of the configured font; FontMissing when there is none."""
+    config = config if config is not None else current_app.config
+    path = config.get("PDF_FONT_PATH")
+    if not path or not os.path.isfile(path):
+        raise FontMissing(f"PDF font not found: {path or '(PDF_FONT_PATH not set)'}; install fonts-noto-cjk "
+                          "or put NotoSansCJKsc-Regular.otf into app/fonts/")
+    found = [("", path, _face_number(path, config.get("PDF_FONT_INDEX")))]
+    bold = config.get("PDF_FONT_BOLD_PATH")
+    if bold and os.path.isfile(bold):
+        found.append(("B", bold, _face_number(bold, config.get("PDF_FONT_INDEX"))))
+    return found
+
+
+def font_available(config=None):
+    try:
+        font_files(config)
+    except FontMissing:
+        return False
+    return True
+
+
+# --- the renderer ------------------------------------------------------------------------
+class Sheet(FPDF):
+    """An A4 page set in the CJK font, with helpers for Chinese forms."""
+
+    FAMILY = "cjk"
+
+    def __init__(self, title, footer_note="", config=None):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=BOTTOM)
+        self.set_title(title)
+        self.set_creator(str((config or current_app.config).get("APP_NAME", "")))
+        self.set_lang("zh-CN")
+        styles = set()
+        for style, path, number in font_files(config):
+            self.add_font(self.FAMILY, style, path, collection_font_number=number)
+            styles.add(style)
+        self.bold = "B" if "B" in styles else ""
+        cmaps = [set(self.fonts[self.FAMILY + s].cmap) for s in styles]
+        self._drawable = set.intersection(*cmaps)
+        self._placeholder = PLACEHOLDER if ord(PLACEHOLDER) in self._drawable else FALLBACK_PLACEHOLDER
+        self.replaced = 0  # how many characters were replaced by the placeholder
+        self._pending_section = None
+        self._widths = {}
+        self.footer_note = self.clean(footer_note)
+        # "第 {page} 页 / 共 {nb} 页": fpdf2 puts the page count in for {nb} at output
+        self.alias_nb_pages("{nb}")
+        self._page_pattern = self.clean(_("Page %(page)s of %(pages)s", page="{page}", pages="{nb}"))
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.25)
+        self.set_font(self.FAMILY, size=BODY_PT)
+        self.add_page()
+
+    # text -------------------------------------------------------------------------------
+    def clean(self, value):
+        """Text the font can draw: line breaks kept, control characters dropped, missing glyphs □."""
+        text = "" if value is None else str(value)
+        out = []
+        for ch in text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "):
+            if ch == "\n" or ord(ch) in self._drawable:
+                out.append(ch)
+            elif ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u200b\u200c\u200d\ufeff":
+                continue
+            elif ch.isspace():
+                out.append(" ")
+            else:
+                out.append(self._placeholder)
+                self.replaced += 1
+        return "".join(out)
+
+    def footer(self):
+        self.set_y(-11)
+        self.set_font(self.FAMILY, size=8)
+        self.set_text_color(90, 90, 90)
+        half = self.epw / 2
+        self.cell(half, 5, self.footer_note, align="L")
+        self.cell(half, 5, self._page_pattern.replace("{page}", str(self.page_no())), align="R")
+        self.set_text_color(0, 0, 0)
+
+    # blocks -----------------------------------------------------------------------------
+    def title_block(self, lines, size=17):
+        """Centred title lines; the last one largest."""
+        for i, line in enumerate(lines):
+            pt = size if i == len(lines) - 1 else size - 4
+            for part in self.fit(line, self.epw, self.bold, pt):
+                self.set_font(self.FAMILY, self.bold, pt)
+                self.cell(0, pt * 0.5, part, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.ln(2)
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def meta_line(self, left, right=""):
+        """One line above a form: net number on the left, print date on the right."""
+        self.set_font(self.FAMILY, self.bold, 10.5)
+        half = self.epw / 2
+        self.cell(half, 7, self.clean(left), align="L")
+        self.set_font(self.FAMILY, size=9)
+        self.cell(half, 7, self.clean(right), align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def paragraph(self, text, indent=True, size=11.5, line_h=7.5):
+        """Running text (a pledge): first-line indent of two characters, page breaks as needed."""
+        lead = "\u3000\u3000" if indent and ord("\u3000") in self._drawable else ""
+        for para in self.clean(text).split("\n"):
+            if para.strip():
+                for line in self.fit(lead + para.strip(), self.epw + 2 * PAD[1], size=size):
+                    self.set_font(self.FAMILY, size=size)
+                    self.cell(0, line_h, line, align="L", new_x="LMARGIN", new_y="NEXT")
+                self.ln(1.5)
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def signature_lines(self, lines, size=11):
+        """Right-hand signature and date lines ("考生签名：______  日期：____年__月__日")."""
+        self.set_font(self.FAMILY, size=size)
+        for line in lines:
+            self.cell(0, 10, self.clean(line), align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def _room_left(self):
+        return self.page_break_trigger - self.y
+
+    def keep_room(self, height):
+        """Start a new page unless ``height`` mm still fit on this one."""
+        if self._room_left() < height:
+            self.add_page()
+
+    def section(self, label):
+        """A shaded heading row; drawn with the block that follows, so never alone at a page's foot."""
+        self._pending_section = label
+
+    def _begin_block(self, height):
+        """Keep the pending section heading and the first ``height`` mm of the next block together."""
+        bar = 8 if self._pending_section is not None else 0
+        self.keep_room(bar + min(height, self._max_row_height()))
+        if self._pending_section is not None:
+            self.set_font(self.FAMILY, self.bold, 10.5)
+            self.set_fill_color(*SHADE)
+            self.cell(0, bar, " " + self.clean(self._pending_section), border=1, fill=True, align="L",
+                      new_x="LMARGIN", new_y="NEXT")
+            self._pending_section = None
+        self.set_fill_color(255)  # tables take the current fill colour as their cells' background
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def _heading_size(self, text, width, smallest=7.0):
+        """A smaller size for a heading whose longest word would otherwise be cut ("occupation")."""
+        self.set_font(self.FAMILY, self.bold, BODY_PT)
+        longest = max((self._token_width(t.strip()) for t in TOKEN.findall(self.clean(text))), default=0)
+        room = width - 2 * PAD[1] - 0.4
+        self.set_font(self.FAMILY, size=BODY_PT)
+        return BODY_PT if longest <= room else max(smallest, int(BODY_PT * room / longest * 10) / 10)
+
+    @staticmethod
+    def _row_height(cells, minimum=0):
+        """Height of a row of cells given as lists of lines."""
+        return max(minimum, max(len(lines) for lines in cells) * LINE_H + 2 * PAD[0])
+
+    # tables -----------------------------------------------------------------------------
+    def _char_width(self, ch):
+        key = (self.font_style, self.font_size_pt, ch)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = self.get_string_width(ch)
+        return width
+
+    def _token_width(self, token):
+        return sum(self._char_width(ch) for ch in token)
+
+    def wrap(self, text, width):
+        """Lines of ``text`` (already clean) no wider than ``width`` mm in the current font:
+        broken between Chinese characters, Latin words kept whole where they fit, and
+        punctuation never starting a line nor an opening bracket ending one."""
+        lines = []
+        for para in text.split("\n"):
+            line, used = [], 0.0
+            for token in TOKEN.findall(para):
+                tw = self._token_width(token)
+                inked = self._token_width(token.rstrip())  # a trailing space may hang past the edge
+                if used + inked <= width:
+                    line.append(token)
+                    used += tw
+                    continue
+                if inked > width:  # a run longer than a line: break it by character
+                    for ch in token:
+                        cw = self._char_width(ch)
+                        if line and used + cw > width:
+                            line, used = self._break(lines, line, ch)
+                        line.append(ch)
+                        used += cw
+                    continue
+                line, used = self._break(lines, line, token)
+                line.append(token)
+                used += tw
+            lines.append("".join(line).rstrip())
+        return lines or [""]
+
+    def _break(self, lines, line, coming):
+        """End ``line`` before ``coming``; returns the start of the next line and its width."""
+        carry = []
+        if coming[:1] in NO_LINE_START and len(line) > 1:
+            carry.insert(0, line.pop())
+        while len(line) > 1 and line[-1][-1:] in NO_LINE_END:
+            carry.insert(0, line.pop())
+        lines.append("".join(line).rstrip())
+        carry = [t.lstrip() if i == 0 else t for i, t in enumerate(carry)]
+        return carry, self._token_width("".join(carry))
+
+    def fit(self, text, width, style="", size=BODY_PT, pad=PAD[1]):
+        """``text`` cleaned and broken into lines for a cell ``width`` mm wide (``pad`` each side)."""
+        self.set_font(self.FAMILY, style, size)
+        lines = self.wrap(self.clean(text), max(width - 2 * pad - 0.4, 4))
+        self.set_font(self.FAMILY, size=BODY_PT)
+        return lines
+
+    def _max_row_height(self, heading_rows=1):
+        # a full page less the repeated heading row and a safety line
+        body = self.page_break_trigger - self.t_margin
+        return body - heading_rows * (LINE_H * 2 + 2 * PAD[0]) - LINE_H * 2
+
+    def split_row(self, cells, widths, pad=PAD[1]):
+        """One row (cells pre-broken into lines), or several continuation rows when it
+        would be taller than a page."""
+        per_cell = [self.fit(text, w, pad=pad) for text, w in zip(cells, widths, strict=True)]
+        fit = int((self._max_row_height() - 2 * PAD[0]) // LINE_H)
+        tallest = max(len(lines) for lines in per_cell)
+        return [["\n".join(lines[start:start + fit]) for lines in per_cell] for start in range(0, tallest, fit)]
+
+    def data_table(self, headings, rows, widths, aligns=None, empty=""):
+        """A bordered table with a shaded heading row repeated on each page.
+
+        ``widths`` in mm (they add up to the page's text width); cells wrap by
+        character; no row is taller than a page.  Without rows, one row saying ``empty``."""
+        aligns = aligns or ["C"] * len(widths)
+        heading_style = FontFace(family=self.FAMILY, emphasis="BOLD" if self.bold else None,
+                                 size_pt=BODY_PT, fill_color=SHADE)
+        sizes = [self._heading_size(text, width) for text, width in zip(headings, widths, strict=True)]
+        head = [self.fit(text, width, self.bold, size)
+                for text, width, size in zip(headings, widths, sizes, strict=True)]
+        body = [part for row in rows for part in self.split_row(row, widths)]
+        first = self._row_height([t.split("\n") for t in body[0]]) if body else 0
+        self._begin_block(self._row_height(head) + first)
+        with self.table(col_widths=widths, width=sum(widths), line_height=LINE_H, padding=PAD,
+                        wrapmode=WrapMode.CHAR, headings_style=heading_style, v_align="MIDDLE",
+                        text_align=aligns, repeat_headings=1, first_row_as_headings=True,
+                        num_heading_rows=1) as table:
+            heading = table.row()
+            for lines, size in zip(head, sizes, strict=True):
+                heading.cell("\n".join(lines), align="C",
+                             style=None if size == BODY_PT else FontFace(size_pt=size))
+            for part in body:
+                line = table.row()
+                for text, align in zip(part, aligns, strict=True):
+                    line.cell(text, align=align)
+            if not body:
+                table.row().cell(self.clean(empty), colspan=len(widths), align="C")
+
+    def boxed_text(self, text, pad=4.0):
+        """Running text in a full-width bordered box, paragraphs indented, split over pages if long."""
+        indent = "\u3000\u3000" if ord("\u3000") in self._drawable else ""
+        text = "\n".join(indent + para.strip() for para in str(text).splitlines() if para.strip())
+        parts = self.split_row([text], [self.epw], pad=pad)
+        self._begin_block(self._row_height([parts[0][0].split("\n")]) + 2)
+        with self.table(col_widths=[self.epw], width=self.epw, line_height=LINE_H + 0.8, padding=(3, pad),
+                        wrapmode=WrapMode.CHAR, first_row_as_headings=False, num_heading_rows=0,
+                        text_align="LEFT") as table:
+            for part in parts:
+                table.row().cell(part[0])
+
+    def sign_box(self, lines, blank=0.0):
+        """A box (joined to the block above) with room to write and right-aligned signature/date lines."""
+        height = blank + 10 * len(lines) + 4
+        self._begin_block(height)
+        x, y = self.l_margin, self.y
+        self.rect(x, y, self.epw, height)
+        self.set_y(y + blank + 2)
+        self.set_font(self.FAMILY, size=10.5)
+        for line in lines:
+            self.set_x(x)
+            self.cell(self.epw - 8, 10, self.clean(line), align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_y(y + height)
+        self.set_font(self.FAMILY, size=BODY_PT)
+
+    def form_grid(self, rows, widths, photo=None, photo_label="", photo_rows=0):
+        """A label/value form: each row is [(label, value, colspan of the value)…]; labels shaded.
+
+        With ``photo_rows`` the last column of the first rows holds the photo (or an
+        empty box saying where it goes); those rows stay on one page."""
+        label_style = FontFace(family=self.FAMILY, emphasis="BOLD" if self.bold else None, fill_color=SHADE)
+        minimum = LINE_H + 2 * PAD[0] + 1.2
+        fitted = []
+        for pairs in rows:
+            cells, col = [], 0
+            for label, value, span in pairs:
+                cells.append((self.fit(label, widths[col], self.bold), 1, label_style, "C"))
+                cells.append((self.fit(value, sum(widths[col + 1:col + 1 + span])), span, None, "L"))
+                col += 1 + span
+            fitted.append(cells)
+        heights = [self._row_height([c[0] for c in cells], minimum) for cells in fitted]
+        self._begin_block(sum(heights[:max(photo_rows, 1)]))
+        with self.table(col_widths=widths, width=sum(widths), line_height=LINE_H, padding=PAD,
+                        wrapmode=WrapMode.CHAR, first_row_as_headings=False, num_heading_rows=0, v_align="MIDDLE",
+                        text_align="LEFT", min_row_height=minimum) as table:
+            for i, cells in enumerate(fitted):
+                line = table.row()
+                for lines, span, style, align in cells:
+                    line.cell("\n".join(lines), colspan=span, style=style, align=align)
+                if i == 0 and photo_rows:
+                    if photo is not None:
+                        line.cell(img=photo, rowspan=photo_rows, padding=(1.2, 1.2))
+                    else:
+                        line.cell("\n".join(self.fit(photo_label, widths[-1])), rowspan=photo_rows, align="C")
+
+
+@dataclass(frozen=True)
+class Printable:
+    """A printable: a context builder (model -> dict) and a page template (Sheet, dict)."""
+    name: str
+    context: Callable[..., dict]
+    page: Callable[[Sheet, dict], None]
+
+    def render(self, obj, **options):
+        context = self.context(obj, **options)
+        sheet = Sheet(context["doc_title"], context.get("footer", ""))
+        self.page(sheet, context)
+        if sheet.replaced:
+            log.info("%s: %d characters outside the font printed as %s", self.name, sheet.replaced, PLACEHOLDER)
+        return bytes(sheet.output())
+
+
+# --- shared context pieces ----------------------------------------------------------------
+def label(model, name):
+    """The translated label a model declares for a column or relationship."""
+    prop = sa_inspect(model).attrs[name]
+    info = prop.columns[0].info if hasattr(prop, "columns") else prop.info
+    return str(info.get("label", name))
+
+
+def _date(value):
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value or ""
+
+
+def _value(value):
+    """A MaterialEntry value as text: lists joined, booleans as 是/否, nested dicts as pairs."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (list, tuple)):
+        return "、".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _period(start, end, open_end=False):
+    if not start and not end:
+        return ""
+    until = end or (_("present") if open_end else "")
+    return f"{start or '?'} ~ {until}"
+
+
+def _id_number(person, full):
+    return person.full_id_number() if full else person.id_number_masked
+
+
+def _photo(registration):
+    """The registration's photo (else the person's) as a clean RGB image, or None."""
+    for attachment_id in (registration.photo_id, registration.person.photo_id):
+        if not attachment_id:
+            continue
+        attachment = db.session.get(Attachment, attachment_id)
+        if attachment is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
+                with Image.open(files.path_of(attachment), formats=["JPEG", "PNG"]) as image:
+                    image.load()
+                    return image.convert("RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+            log.warning("photo %s of registration %s cannot be read", attachment_id, registration.id)
+    return None
+
+
+def _subjects(registration):
+    chosen = [rs.subject for rs in registration.subjects if rs.subject is not None]
+    return "、".join(_("%(name)s (%(weight)s%%)", name=s.name, weight=s.weight) for s in chosen)
+
+
+def _certificate(registration):
+    if not registration.held_certificate_id:
+        return ""
+    cert = db.session.get(Certificate, registration.held_certificate_id)
+    if cert is None:
+        return ""
+    return f"{cert.certificate_type.name if cert.certificate_type else ''} {cert.serial}".strip()
+
+
+def _header(registration):
+    plan = registration.exam_plan
+    return {
+        "exam_name": plan.name if plan else "",
+        "net_no": registration.net_no or _("(not assigned yet)"),
+        "net_no_line": _("%(label)s: %(value)s", label=label(Registration, "net_no"),
+                         value=registration.net_no or _("(not assigned yet)")),
+        "printed_on": _("Printed on %(date)s", date=datetime.date.today().isoformat()),
+        "footer": f"{label(Registration, 'net_no')} {registration.net_no or ''}".strip(),
+    }
+
+
+def _basic_rows(registration, full_id_number):
+    person = registration.person
+    institution = registration.institution or person.institution
+    return [
+        [(label(Person, "name"), person.name, 1), (label(Person, "gender"), Gender.label_of(person.gender), 1)],
+        [(label(Person, "id_type"), IdType.label_of(person.id_type), 1),
+         (label(Person, "id_number_masked"), _id_number(person, full_id_number), 1)],
+        [(label(Person, "birth_date"), _date(person.birth_date), 1), (label(Person, "phone"), person.phone, 1)],
+        [(label(Person, "email"), person.email, 3)],
+        [(label(Registration, "institution"), institution.name if institution else "", 3)],
+    ]
+
+
+def _exam_rows(registration):
+    return [
+        [(label(Registration, "exam_plan"), registration.exam_plan.name if registration.exam_plan else "", 3)],
+        [(label(Registration, "category"), RegistrationCategory.label_of(registration.category), 1),
+         (label(Registration, "city"), registration.city, 1)],
+        [(label(Registration, "exam_site"),
+          registration.exam_site.site.name if registration.exam_site and registration.exam_site.site else "", 3)],
+        [(label(Registration, "subjects"), _subjects(registration), 3)],
+        [(label(Registration, "held_certificate_id"), _certificate(registration), 1),
+         (label(Registration, "last_exam_date"), _date(registration.last_exam_date), 1)],
+    ]
+
+
+def _number_heading():
+    return _("No.")
+
+
+def _education_table(registration):
+    rows = []
+    for n, e in enumerate(registration.educations, start=1):
+        rows.append([str(n), _period(e.start_month, e.graduation_month), e.school, e.major or "",
+                     EducationLevel.label_of(e.education_level) if e.education_level else "", e.degree or "",
+                     "✓" if e.is_highest else ""])
+    return {
+        "headings": [_number_heading(), _("Period"), label(Education, "school"), label(Education, "major"),
+                     label(Education, "education_level"), label(Education, "degree"),
+                     label(Education, "is_highest")],
+        "widths": [12, 34, 43, 33, 20, 20, 18], "aligns": ["C", "C", "L", "L", "C", "C", "C"], "rows": rows,
+    }
+
+
+def _work_table(registration):
+    rows = []
+    for n, w in enumerate(registration.works, start=1):
+        rows.append([str(n), _period(w.start_month, w.end_month, open_end=True), w.employer, w.department or "",
+                     w.title or "", "" if w.years_in_occupation is None else str(w.years_in_occupation),
+                     w.referee or "", w.referee_phone or ""])
+    return {
+        "headings": [_number_heading(), _("Period"), label(WorkExperience, "employer"),
+                     label(WorkExperience, "department"), label(WorkExperience, "title"),
+                     label(WorkExperience, "years_in_occupation"), label(WorkExperience, "referee"),
+                     label(WorkExperience, "referee_phone")],
+        "widths": [12, 34, 35, 21, 21, 13, 17, 27], "aligns": ["C", "C", "L", "L", "L", "C", "C", "C"],
+        "rows": rows,
+    }
+
+
+COLUMNS_MAX = 5  # more keys than this: one line per key ("项目 | 内容") instead of one column per key
+
+
+def _display_len(text):
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def _share(width, columns, minimum=20, longest=60):
+    """Split ``width`` mm between columns after their longest text (within bounds), none narrower than ``minimum``."""
+    natural = [min(max(max(_display_len(t) for t in col), 4), longest) for col in columns]
+    widths = [width * n / sum(natural) for n in natural]
+    narrow = [w < minimum for w in widths]
+    if any(narrow) and minimum * len(widths) <= width:
+        spare = width - minimum * sum(narrow)
+        wide_total = sum(n for n, small in zip(natural, narrow, strict=True) if not small)
+        widths = [minimum if small else spare * n / wide_total for n, small in zip(natural, narrow, strict=True)]
+    return widths
+
+
+def _entries_table(entries, width):
+    """Rows of a material section: its keys as given become columns (or item/content lines)."""
+    keys = []
+    for entry in entries:
+        for key in (entry.data or {}):
+            if key not in keys:
+                keys.append(key)
+    number = 12
+    if keys and len(keys) <= COLUMNS_MAX:
+        rows = [[str(n)] + [_value((e.data or {}).get(k)) for k in keys] for n, e in enumerate(entries, start=1)]
+        columns = [[str(k)] + [row[i + 1] for row in rows] for i, k in enumerate(keys)]
+        return {"headings": [_number_heading(), *keys], "widths": [number] + _share(width - number, columns),
+                "aligns": ["C"] + ["L"] * len(keys), "rows": rows}
+    rows = []
+    for n, entry in enumerate(entries, start=1):
+        items = list((entry.data or {}).items()) or [("", "")]
+        for i, (key, value) in enumerate(items):
+            rows.append([str(n) if i == 0 else "", str(key), _value(value)])
+    return {"headings": [_number_heading(), _("Item"), _("Content")], "widths": [number, 45, width - number - 45],
+            "aligns": ["C", "L", "L"], "rows": rows}
+
+
+def _sections(registration, width):
+    """Education, work résumé and every other material section present, in SectionCode order."""
+    by_section = {}
+    for entry in registration.materials:
+        by_section.setdefault(entry.section, []).append(entry)
+    out = []
+    for code in SectionCode:
+        tables = []
+        if code is SectionCode.EDUCATION:
+            tables.append(_education_table(registration))
+        elif code is SectionCode.WORK:
+            tables.append(_work_table(registration))
+        entries = by_section.get(code.value)
+        if entries:
+            tables.append(_entries_table(entries, width))
+        if tables:
+            out.append({"title": str(code.label), "tables": tables})
+    # sections stored under a code this version does not know still print, under their code
+    for code, entries in by_section.items():
+        if code not in {c.value for c in SectionCode}:
+            out.append({"title": code, "tables": [_entries_table(entries, width)]})
+    return out
+
+
+def _pledge_text(registration):
+    plan = registration.exam_plan
+    return (plan.pledge if plan and plan.pledge else "") or _(
+        "I promise that the information and materials I have submitted are true, accurate and complete, and that I "
+        "meet the conditions for this exam. I will obey the exam rules and accept the consequences if anything "
+        "I submitted proves false.")
+
+
+# --- the application form (申请表) -------------------------------------------------------
+PAGE_WIDTH = 180  # A4 less the margins, mm
+
+
+def application_form_context(registration, full_id_number=True):
+    header = _header(registration)
+    return {
+        **header,
+        "doc_title": _("Application form"),
+        "title_lines": [header["exam_name"], _("Application form")],
+        "basic_title": str(SectionCode.BASIC.label),
+        "basic": _basic_rows(registration, full_id_number),
+        "photo": _photo(registration),
+        "photo_label": _("Affix a 1-inch bareheaded photo"),
+        "exam_title": _("Registration details"),
+        "exam": _exam_rows(registration),
+        "sections": _sections(registration, PAGE_WIDTH),
+        "none": _("(none)"),
+        "pledge_title": label(ExamPlan, "pledge"),
+        "pledge": _pledge_text(registration),
+        "signature": [_("Candidate's signature: ________________"), _("Date: ______ / ____ / ____")],
+        "review_title": _("Opinion of the reviewing institution (seal)"),
+        "review": [_("Reviewer's signature: ________________"), _("Date: ______ / ____ / ____")],
+    }
+
+
+def draw_application_form(sheet, c):
+    sheet.title_block([line for line in c["title_lines"] if line])
+    sheet.meta_line(c["net_no_line"], c["printed_on"])
+    # basic information with the photo in the top right corner
+    sheet.section(c["basic_title"])
+    sheet.form_grid(c["basic"], [26, 48, 26, 46, 34], photo=c["photo"], photo_label=c["photo_label"],
+                    photo_rows=len(c["basic"]))
+    sheet.section(c["exam_title"])
+    sheet.form_grid(c["exam"], [26, 64, 26, 64])
+    for section in c["sections"]:
+        sheet.section(section["title"])
+        for table in section["tables"]:
+            sheet.data_table(table["headings"], table["rows"], table["widths"], table["aligns"], empty=c["none"])
+    # the pledge signed by the candidate, then the reviewing institution's box
+    sheet.section(c["pledge_title"])
+    sheet.boxed_text(c["pledge"])
+    sheet.sign_box(c["signature"])
+    sheet.section(c["review_title"])
+    sheet.sign_box(c["review"], blank=16)
+
+
+# --- the integrity pledge (诚信承诺书) ----------------------------------------------------
+def pledge_context(registration, full_id_number=True):
+    header = _header(registration)
+    person = registration.person
+    return {
+        **header,
+        "doc_title": _("Integrity pledge letter"),
+        "title_lines": [header["exam_name"], _("Integrity pledge letter")],
+        "facts": [
+            [(label(Person, "name"), person.name, 1),
+             (label(Person, "id_number_masked"), _id_number(person, full_id_number), 1)],
+            [(label(Registration, "exam_plan"), header["exam_name"], 3)],
+            [(label(Registration, "category"), RegistrationCategory.label_of(registration.category), 1),
+             (label(Registration, "net_no"), registration.net_no or "", 1)],
+        ],
+        "pledge": _pledge_text(registration),
+        "accepted": _("Accepted online on %(time)s.", time=_date(registration.pledge_accepted_at))
+        if registration.pledge_accepted_at else "",
+        "signature": [_("Signature of the pledger: ________________"), _("Date: ______ / ____ / ____")],
+    }
+
+
+def draw_pledge(sheet, c):
+    sheet.title_block([line for line in c["title_lines"] if line])
+    sheet.meta_line(c["net_no_line"], c["printed_on"])
+    sheet.form_grid(c["facts"], [26, 64, 26, 64])
+    sheet.ln(8)
+    sheet.paragraph(c["pledge"])
+    if c["accepted"]:
+        sheet.set_text_color(90, 90, 90)
+        sheet.paragraph(c["accepted"], indent=False, size=9, line_h=5)
+        sheet.set_text_color(0, 0, 0)
+    sheet.ln(12)
+    sheet.keep_room(25)
+    sheet.signature_lines(c["signature"])
+
+
+APPLICATION_FORM = Printable("application_form", application_form_context, draw_application_form)
+PLEDGE = Printable("pledge", pledge_context, draw_pledge)
+PRINTABLES = {p.name: p for p in (APPLICATION_FORM, PLEDGE)}
+
+
+def application_form(registration, full_id_number=True):
+    """申请表 of a registration as PDF bytes."""
+    return APPLICATION_FORM.render(registration, full_id_number=full_id_number)
+
+
+def pledge(registration, full_id_number=True):
+    """诚信承诺书 of a registration as PDF bytes."""
+    return PLEDGE.render(registration, full_id_number=full_id_number)
+
+
+# --- the signed scan uploaded back (B9) ---------------------------------------------------
+SCAN_MAX_BYTES = 2 * 1024 * 1024
+SCAN_TYPES = {  # magic bytes -> (content type, extension, Pillow format)
+    b"\xff\xd8\xff": ("image/jpeg", "jpg", "JPEG"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png", "PNG"),
+    b"%PDF-": ("application/pdf", "pdf", None),
+}
+CLOSED = {RegistrationStatus.WITHDRAWN.value, RegistrationStatus.GIVEN_UP.value}
+
+
+class ScanError(ValueError):
+    pass
+
+
+def check_scan(data):
+    """(content type, extension, bytes to keep) of an uploaded signed form, or ScanError."""
+    if not data:
+        raise ScanError(_("Please choose the scan of the signed application form."))
+    if len(data) > SCAN_MAX_BYTES:
+        raise ScanError(_("The file is larger than %(mb)d MB.", mb=SCAN_MAX_BYTES // (1024 * 1024)))
+    kind = next((kind for magic, kind in SCAN_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:  # the bytes decide, never the file name or the browser's content type
+        raise ScanError(_("Only JPG, PNG or PDF files are accepted."))
+    content_type, ext, pil_format = kind
+    if pil_format is None:
+        if b"%%EOF" not in data[-2048:]:
+            raise ScanError(_("The PDF file is damaged or incomplete."))
+        return content_type, ext, data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
+            with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
+                probe.verify()
+            image = Image.open(io.BytesIO(data), formats=[pil_format])
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ScanError(_("The picture has far too many pixels.")) from None
+    except (OSError, SyntaxError, ValueError):
+        raise ScanError(_("The picture is damaged and cannot be opened.")) from None
+    out = io.BytesIO()  # re-encoded: drops EXIF and anything appended to the file
+    if pil_format == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=92)
+    else:
+        image.save(out, "PNG", optimize=True)
+    return content_type, ext, out.getvalue()
+
+
+def attach_signed_form(registration, data, filename, user):
+    """Keep the signed scan and link it to the registration (commits)."""
+    if registration.status in CLOSED:
+        raise ScanError(_("This registration has been withdrawn or given up."))
+    content_type, ext, data = check_scan(data)
+    stem = os.path.splitext(os.path.basename(filename or ""))[0][:80] or "signed-form"
+    item = files.store(data, f"{stem}.{ext}", content_type, "signed_form", user=user, person=registration.person,
+                       institution_id=registration.institution_id)
+    db.session.flush()
+    registration.signed_form_id = item.id
+    db.session.commit()
+    return item
