@@ -158,7 +158,8 @@ PDF_FONT_INDEX = _env("PDF_FONT_INDEX")  # face number inside a .ttc; default: t
 
 # Payments (C1–C7): unpaid orders expire; the online gateway is pluggable.
 ORDER_EXPIRY_HOURS = int(_env("ORDER_EXPIRY_HOURS", 48))
-PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "sandbox")
+# the sandbox "pays" without money: never the default in production (app.check_production_config refuses it)
+PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "" if APP_ENV == "production" else "sandbox")
 # the sandbox signs its pay links and notifications with this key (derived from SECRET_KEY when unset)
 PAYMENT_SANDBOX_SECRET = _env("PAYMENT_SANDBOX_SECRET")
 VOUCHER_MAX_BYTES = 2 * 1024 * 1024

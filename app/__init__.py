@@ -24,6 +24,8 @@ def check_production_config(config):
     for name in ("ID_NUMBER_ENC_KEY", "ID_NUMBER_HMAC_KEY"):
         if not config.get(name):
             raise ConfigError(f"{name} must be set in production")
+    if "sandbox" in (config.get("PAYMENT_GATEWAY") or ""):
+        raise ConfigError("The sandbox payment gateway accepts payments without money: not in production")
 
 
 def create_app(overrides=None):

@@ -26,6 +26,7 @@ from models import (
     Education,
     EligibilityRule,
     ExamPlan,
+    ExamSession,
     ExamSite,
     Institution,
     Invigilator,
@@ -293,17 +294,26 @@ def _demo_registrations(plans, sites, people, me, users, now):
                                    params={"min": "junior_college"}))
     db.session.add(EligibilityRule(exam_plan_id=plans[1].id, name="从业年限：1年及以上", kind="work_years",
                                    params={"min": 1}))
+    # the open exam has two sittings (场次) to choose from
+    start = plans[1].exam_start
+    sittings = [ExamSession(exam_plan_id=plans[1].id, name=name, starts_at=start + offset,
+                            ends_at=start + offset + datetime.timedelta(hours=3))
+                for name, offset in (("第一场", datetime.timedelta(0)), ("第二场", datetime.timedelta(days=1)))]
+    db.session.add_all(sittings)
+    db.session.flush()
     # the demo candidate: a draft in the open exam, an approved (unpaid) one in the closed exam
     entries = [(person, plans[1] if n % 2 else plans[2], statuses[n % len(statuses)])
                for n, person in enumerate(people[:30])]
     entries += [(me, plans[1], RegistrationStatus.DRAFT), (me, plans[2], RegistrationStatus.APPROVED)]
     for n, (person, plan, status) in enumerate(entries):
-        site = db.session.query(ExamSite).filter_by(exam_plan_id=plan.id, site_id=sites[n % 3].id).one()
+        site = db.session.query(ExamSite).filter_by(exam_plan_id=plan.id, site_id=sites[(n + n // 6) % 3].id).one()
         reg = Registration(exam_plan_id=plan.id, person_id=person.id, institution_id=site.site.institution_id,
                            exam_site_id=site.id, status=status.value, city="北京市", step="materials",
                            category=RegistrationCategory.FIRST.value, pledge_accepted_at=now - 10 * day,
                            submitted_at=None if status == RegistrationStatus.DRAFT else now - rng.randint(1, 9) * day)
         reg.subjects = [RegistrationSubject(subject_id=s.id) for s in plan.subjects]
+        if plan is plans[1]:
+            reg.exam_session_id = sittings[n % 2].id
         reg.materials = [MaterialEntry(section="basic", data={
             "employer": person.institution.name if person.institution else "北京数字科技有限公司",
             "address": "北京市海淀区学院路30号", "postal_code": "100083", "post": "技术员"})]

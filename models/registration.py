@@ -36,6 +36,9 @@ class Registration(TimestampMixin, Model):
     institution = relationship("Institution", info={"label": _l("Institution")})
     exam_site_id = fk("exam_site.id", _l("Site"))
     exam_site = relationship("ExamSite", info={"label": _l("Site")})
+    # B3/B14: the sitting (考试场次) chosen, when the exam offers several
+    exam_session_id = fk("exam_session.id", _l("Exam sitting"))
+    exam_session = relationship("ExamSession", info={"label": _l("Exam sitting")})
     category = code_col(RegistrationCategory, _l("Registration category"), default=RegistrationCategory.FIRST)
     status = code_col(RegistrationStatus, _l("Status"), default=RegistrationStatus.DRAFT)
     city = col(String(64), _l("City"))

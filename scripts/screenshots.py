@@ -29,7 +29,11 @@ CANDIDATE = [("me", "/portal/me"), ("messages", "/portal/messages"), ("photo", "
 STAFF = [("association", "review_queue", "/registration-review/"),
          ("association", "review", "/registration-review/{review_id}"),
          ("association", "exam_plan_form", "/examplanview/add"),
-         ("finance", "finance_orders", "/orderview/list/")]
+         ("association", "matter_registration", "/matterview/show/{matter_id}"),
+         ("finance", "finance_orders", "/orderview/list/"),
+         ("finance", "finance_payments", "/paymentview/list/"),
+         ("institution", "institution_review_queue", "/registration-review/"),
+         ("institution", "batch_payment", "/batchpayment/")]
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -52,7 +56,8 @@ def demo_ids():
         order = db.session.query(Order).filter_by(person_id=me.id).first()
         review = db.session.query(Registration).filter_by(status="submitted").first()
         return {"rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,
-                "approved_rid": order.registration_id if order else draft.id, "review_id": review.id}
+                "approved_rid": order.registration_id if order else draft.id, "review_id": review.id,
+                "matter_id": review.matter_id}
 
 
 def latest_captcha():
@@ -70,7 +75,8 @@ def main():
     ids = demo_ids()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--lang=zh-CN"])
         for size, viewport in SIZES.items():
             context = browser.new_context(viewport=viewport, locale="zh-CN")
             page = context.new_page()
@@ -89,6 +95,10 @@ def main():
             for name, url in CANDIDATE:
                 page.goto(BASE + url.format(**ids))
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
+            if ids["order_id"] and size == "phone":  # the sandbox gateway's page (only once: it is paid)
+                page.goto(BASE + f"/portal/me/orders/{ids['order_id']}")
+                page.click("form[action$='/pay'] button")
+                page.screenshot(path=os.path.join(OUT, f"{size}_sandbox_gateway.png"), full_page=True)
             context.close()
             for user in dict.fromkeys(u for u, _n, _url in STAFF):
                 context = browser.new_context(viewport=viewport, locale="zh-CN")

@@ -9,14 +9,14 @@ from decimal import Decimal
 from PIL import Image
 
 from app.extensions import db
-from models import EligibilityRule, ExamPlan, ExamSite, Institution, Registration, Site, Subject
+from models import EligibilityRule, ExamPlan, ExamSession, ExamSite, Institution, Registration, Site, Subject
 
 _seq = itertools.count(1)
 
 
 def make_exam(app, quota=50, rules=(), reviewer="association", sections=("basic", "education", "work"),
               categories=("first", "makeup_first", "renew_exam"), fee="380.00", refundable=False, photo_rules=None,
-              opens=-1, closes=20):
+              opens=-1, closes=20, sittings=0):
     """An exam open now (days relative to today) with two sites of ``quota`` seats; returns ids."""
     n = next(_seq)
     now = datetime.datetime.now()
@@ -38,11 +38,18 @@ def make_exam(app, quota=50, rules=(), reviewer="association", sections=("basic"
             db.session.flush()
             sites.append(ExamSite(exam_plan_id=plan.id, site_id=site.id, quota=quota))
         db.session.add_all(sites)
+        for i in range(sittings):  # sittings (场次) the candidate chooses from
+            starts = plan.exam_start + datetime.timedelta(days=i)
+            db.session.add(ExamSession(exam_plan=plan, name=f"第{i + 1}场", starts_at=starts,
+                                       ends_at=starts + datetime.timedelta(hours=3)))
         for name, kind, params in rules:
             db.session.add(EligibilityRule(exam_plan=plan, name=name, kind=kind, params=params))
         db.session.commit()
+        db.session.flush()
         return {"id": plan.id, "sites": [s.id for s in sites], "subjects": [s.id for s in plan.subjects],
-                "institutions": [i.id for i in institutions]}
+                "institutions": [i.id for i in institutions],
+                "sittings": [s.id for s in db.session.query(ExamSession).filter_by(exam_plan_id=plan.id)
+                             .order_by(ExamSession.starts_at)]}
 
 
 def photo(size=(295, 413), colour=(255, 255, 255), fmt="JPEG"):
@@ -78,7 +85,8 @@ def start(c, exam):
     return rid_from(r)
 
 
-def fill(c, exam, category="first", site=0, subjects=None, last_exam_date=None, education=True, work=True):
+def fill(c, exam, category="first", site=0, subjects=None, last_exam_date=None, education=True, work=True,
+         sitting=None):
     """Walk the wizard up to the confirmation; returns the registration id."""
     rid = start(c, exam)
     base = f"/portal/registrations/{rid}"
@@ -90,6 +98,8 @@ def fill(c, exam, category="first", site=0, subjects=None, last_exam_date=None, 
         data["subjects"] = [str(s) for s in subjects]
     if last_exam_date:
         data["last_exam_date"] = last_exam_date
+    if sitting is not None:
+        data["exam_session_id"] = str(exam["sittings"][sitting])
     r = c.post(f"{base}/application", data)
     assert r.status_code == 302, r.text[:3000]
     if education:

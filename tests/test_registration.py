@@ -407,3 +407,34 @@ def test_review_screens_belong_to_reviewers(app, login):
         assert r.status_code in (302, 403) and "/registration-review/" not in r.headers.get("Location", "")
     assert registration(app, rid).status == "submitted"
     assert login("association").get(f"/registration-review/{rid}").status_code == 200
+
+
+def test_sittings_are_chosen_and_changed(app, candidate, login):
+    """B3/B14: an exam with several sittings (场次): one is chosen; a change moves to another."""
+    c, _phone, _number = candidate
+    exam = make_exam(app, sittings=2)
+    detail = c.get(f"/portal/exams/{exam['id']}")
+    assert "第1场" in detail.text and "第2场" in detail.text
+    rid = start(c, exam)
+    r = c.post(f"/portal/registrations/{rid}/application", {"category": "first", "exam_site_id": exam["sites"][0],
+                                                             "city": "北京市"})
+    assert r.status_code == 200 and "请选择考试场次" in r.text
+    fill(c, exam, sitting=0)
+    assert registration(app, rid).exam_session_id == exam["sittings"][0]
+    assert submit(c, rid).status_code == 302
+    assoc = login("association")
+    assert "第1场" in assoc.get(f"/registration-review/{rid}").text
+    decide(assoc, rid, "approve")
+    subjects = [str(s) for s in exam["subjects"]]
+    r = c.post(f"/portal/registrations/{rid}/change", {"exam_site_id": exam["sites"][0], "subjects": subjects,
+                                                        "exam_session_id": exam["sittings"][0], "reason": "改期"})
+    assert "变更内容与原报名相同" in r.text
+    r = c.post(f"/portal/registrations/{rid}/change", {"exam_site_id": exam["sites"][0], "subjects": subjects,
+                                                        "exam_session_id": exam["sittings"][1], "reason": "改期"})
+    assert r.status_code == 302
+    with app.app_context():
+        change_id = db.session.query(Matter).filter_by(type_code="registration_change", object_id=rid).one().id
+    assoc.post("/matterview/transition/approve", {"ids": str(change_id)})
+    reg = registration(app, rid)
+    assert reg.exam_session_id == exam["sittings"][1] and reg.exam_site_id == exam["sites"][0]
+    assert seats_taken(app, exam["sites"][0]) == 1

@@ -189,6 +189,9 @@ def test_production_refuses_default_secret_key():
         create_app({"APP_ENV": "production"})
     with pytest.raises(ConfigError):
         create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 40})  # ID-number keys missing too
+    keys = {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "ID_NUMBER_ENC_KEY": "k", "ID_NUMBER_HMAC_KEY": "h"}
+    with pytest.raises(ConfigError, match="sandbox"):  # C2: the sandbox gateway pays without money
+        create_app({**keys, "PAYMENT_GATEWAY": "sandbox"})
 
 
 def test_production_cookies_are_secure(monkeypatch):

@@ -57,12 +57,12 @@ def actor_for(t, matter, people):
 REGISTRATION_TYPES = {"exam_registration", "registration_change"}
 
 
-def _registration(people):
+def _registration(people, status):
     """A registration of the candidate in an exam of its own, which the matter is about."""
     exam = make_exam(current_app._get_current_object())
     person = db.session.query(Person).filter_by(user_id=people["candidate"].id).one()
     registration = Registration(exam_plan_id=exam["id"], person_id=person.id, exam_site_id=exam["sites"][0],
-                                institution_id=exam["institutions"][0], status="draft", category="first")
+                                institution_id=exam["institutions"][0], status=status, category="first")
     registration.subjects = [RegistrationSubject(subject_id=s) for s in exam["subjects"]]
     db.session.add(registration)
     db.session.flush()
@@ -75,7 +75,8 @@ def new_matter(code, people):
     applicant = people["candidate"] if "Candidate" in mtype.filers else people["institution"]
     payload, obj = {"to_institution_id": people["institution-b"].institution_id}, None
     if code in REGISTRATION_TYPES:
-        obj, extra = _registration(people)
+        # a change is asked of an approved registration; a registration matter starts from a draft
+        obj, extra = _registration(people, "approved" if code == "registration_change" else "draft")
         payload.update(extra)
     return workflow.create_matter(
         code, applicant, f"矩阵测试 {code}", institution_id=people["institution"].institution_id, obj=obj,

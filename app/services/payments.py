@@ -16,6 +16,7 @@ notification (HMAC-SHA256 over the sorted parameters) that reaches
 ``handle_notification`` through a Celery task, exactly as the HTTP
 notify endpoint does.
 """
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -66,6 +67,16 @@ class PaymentError(Exception):
     def __init__(self, message, field="form"):
         super().__init__(str(message))
         self.field = field
+
+
+@contextlib.contextmanager
+def _nothing_on_refusal():
+    """A refusal leaves nothing behind: the transaction is rolled back before it is raised."""
+    try:
+        yield
+    except PaymentError:
+        db.session.rollback()
+        raise
 
 
 def _now():
@@ -397,7 +408,7 @@ def handle_notification(gateway_name, params, now=None):
     stored."""
     now = now or _now()
     gateway = get_gateway(gateway_name)
-    try:
+    with _nothing_on_refusal():
         note = gateway.verify(params)
         order = _lock(Order, order_no=note.order_no)
         if order is None:
@@ -428,9 +439,6 @@ def handle_notification(gateway_name, params, now=None):
             if db.session.query(Payment).filter_by(transaction_id=note.trade_no, order_id=order.id).first():
                 return "success"
             raise
-    except PaymentError:
-        db.session.rollback()
-        raise
     notifications.dispatch(deliveries)
     return "success"
 
@@ -450,6 +458,8 @@ def _mark_paid(order, method, now):
     successful.  Returns the deliveries."""
     deliveries = []
     for item in [order, *_lock_children(order)]:
+        if item is not order and item.status != OS.UNPAID.value:
+            continue  # a child closed meanwhile (its registration given up) is not paid for
         item.status, item.method, item.paid_at = OS.PAID.value, method.value, now
         for voucher in db.session.query(Payment).filter_by(order_id=item.id, status=PS.PENDING.value):
             voucher.status, voucher.note = PS.REJECTED.value, str(_l("The order was paid otherwise."))
@@ -489,15 +499,12 @@ def upload_voucher(order, user, data, filename, now=None):
     now = now or _now()
     content_type, ext = check_voucher_file(data)
     order = _lock(Order, id=order.id)
-    try:
+    with _nothing_on_refusal():
         if order is None or not is_payer(order, user):
             raise PaymentError(_("This order is not yours."))
         _check_payable(order, now)
         if pending_voucher(order) is not None:
             raise PaymentError(_("A transfer voucher for this order is awaiting confirmation."), "voucher")
-    except PaymentError:
-        db.session.rollback()
-        raise
     base = (filename or "voucher").rsplit(".", 1)[0][:100] or "voucher"
     attachment = files.store(data, f"{base}.{ext}", content_type, "voucher", user=user, person=order.person,
                              institution_id=order.institution_id)
@@ -531,7 +538,7 @@ def _locked_pending(payment_id):
 def confirm_voucher(payment_id, user, now=None):
     """C3: Finance saw the money arrive: the order is paid."""
     now = now or _now()
-    try:
+    with _nothing_on_refusal():
         payment, order = _locked_pending(payment_id)
         if order.status != OS.UNPAID.value:
             raise PaymentError(_("Order %(no)s is not awaiting payment.", no=order.order_no))
@@ -540,9 +547,6 @@ def confirm_voucher(payment_id, user, now=None):
                                  paid=money(payment.amount), due=money(order.amount)))
         payment.status, payment.confirmed_by_id = PS.CONFIRMED.value, user.id
         deliveries = _mark_paid(order, PaymentMethod.OFFLINE, now)
-    except PaymentError:
-        db.session.rollback()
-        raise
     _commit(deliveries)
     return order
 
@@ -551,11 +555,8 @@ def reject_voucher(payment_id, user, reason, now=None):
     """C3: the voucher does not prove the payment; the payer may upload again."""
     now = now or _now()
     reason = _reason(reason)
-    try:
+    with _nothing_on_refusal():
         payment, order = _locked_pending(payment_id)
-    except PaymentError:
-        db.session.rollback()
-        raise
     payment.status, payment.confirmed_by_id, payment.note = PS.REJECTED.value, user.id, reason
     if order.status == OS.UNPAID.value and is_overdue(order, now):
         order.expires_at = _expiry(now)  # time to upload a better voucher
@@ -595,7 +596,7 @@ def create_batch(user, order_ids, now=None):
     ids = sorted({int(i) for i in order_ids if str(i).isdigit()})
     if not ids:
         raise PaymentError(_("Please choose at least one order."), "orders")
-    try:
+    with _nothing_on_refusal():
         children = db.session.query(Order).filter(Order.id.in_(ids)).order_by(Order.id).with_for_update() \
             .populate_existing().all()
         if len(children) != len(ids):
@@ -609,9 +610,6 @@ def create_batch(user, order_ids, now=None):
             if pending_voucher(child) is not None:
                 raise PaymentError(_("A transfer voucher for order %(no)s is awaiting confirmation.",
                                      no=child.order_no), "orders")
-    except PaymentError:
-        db.session.rollback()
-        raise
     parent = Order(order_no=new_order_no("B", now), payer_type=PayerType.INSTITUTION.value,
                    institution_id=user.institution_id, amount=sum((c.amount for c in children), Decimal("0")),
                    description=str(_l("Batch payment for %(n)d registrations", n=len(children)))[:255],
@@ -627,16 +625,13 @@ def create_batch(user, order_ids, now=None):
 def cancel_batch(order, user):
     """The institution gives up an unpaid batch: its orders go back to the candidates."""
     order = _lock(Order, id=order.id)
-    try:
+    with _nothing_on_refusal():
         if order is None or order.payer_type != PayerType.INSTITUTION.value or not is_payer(order, user):
             raise PaymentError(_("This order is not yours."))
         if order.status != OS.UNPAID.value:
             raise PaymentError(_("Only an unpaid batch can be cancelled."))
         if pending_voucher(order) is not None:
             raise PaymentError(_("A transfer voucher for this order is awaiting confirmation."))
-    except PaymentError:
-        db.session.rollback()
-        raise
     order.status = OS.CLOSED.value
     for child in _lock_children(order):
         child.parent_id = None
@@ -676,16 +671,13 @@ def request_invoice(order, user, title, tax_no, email):
     if not EMAIL.fullmatch(email) or len(email) > 120:
         raise PaymentError(_("Please enter a valid e-mail address."), "email")
     order = _lock(Order, id=order.id)
-    try:
+    with _nothing_on_refusal():
         if order is None or not is_payer(order, user) or order.parent_id is not None:
             raise PaymentError(_("This order is not yours."))
         if order.status != OS.PAID.value or order.amount <= 0:
             raise PaymentError(_("An invoice can be requested only for a paid order."))
         if not may_request_invoice(order):
             raise PaymentError(_("An invoice for this order has already been requested."))
-    except PaymentError:
-        db.session.rollback()
-        raise
     invoice = Invoice(order_id=order.id, title=title, tax_no=tax_no or None, email=email,
                       status=QS.REQUESTED.value)
     db.session.add(invoice)
@@ -703,11 +695,8 @@ def _locked_request(model, request_id):
 
 
 def invoice_done(invoice_id, user):
-    try:
+    with _nothing_on_refusal():
         invoice, _order = _locked_request(Invoice, invoice_id)
-    except PaymentError:
-        db.session.rollback()
-        raise
     invoice.status = QS.DONE.value
     deliveries = _notify_payer(invoice.order, _l("Invoice for order %(no)s issued", no=invoice.order.order_no),
                                _l("The invoice has been sent to %(email)s.", email=invoice.email))
@@ -717,11 +706,8 @@ def invoice_done(invoice_id, user):
 
 def refuse_invoice(invoice_id, user, reason):
     reason = _reason(reason)
-    try:
+    with _nothing_on_refusal():
         invoice, _order = _locked_request(Invoice, invoice_id)
-    except PaymentError:
-        db.session.rollback()
-        raise
     invoice.status = QS.REFUSED.value
     deliveries = _notify_payer(invoice.order, _l("Invoice request for order %(no)s refused",
                                                  no=invoice.order.order_no),
@@ -751,15 +737,12 @@ def request_refund(order, user, reason, now=None):
     now = now or _now()
     reason = _reason(reason)
     order = _lock(Order, id=order.id)
-    try:
+    with _nothing_on_refusal():
         if order is None or not is_payer(order, user):
             raise PaymentError(_("This order is not yours."))
         refusal = refund_refusal(order, now)
         if refusal:
             raise PaymentError(refusal)
-    except PaymentError:
-        db.session.rollback()
-        raise
     order.status = OS.REFUNDING.value
     refund = Refund(order_id=order.id, amount=order.amount, reason=reason, status=QS.REQUESTED.value)
     db.session.add(refund)
@@ -769,13 +752,10 @@ def request_refund(order, user, reason, now=None):
 
 def approve_refund(refund_id, user):
     """C6: Finance gives the fee back; the registration is cancelled."""
-    try:
+    with _nothing_on_refusal():
         refund, order = _locked_request(Refund, refund_id)
         if order.status != OS.REFUNDING.value:
             raise PaymentError(_("Order %(no)s is not awaiting a refund.", no=order.order_no))
-    except PaymentError:
-        db.session.rollback()
-        raise
     online = db.session.query(Payment).filter_by(order_id=money_order(order).id, status=PS.CONFIRMED.value,
                                                  method=PaymentMethod.ONLINE.value).first()
     if online is not None and online.gateway in GATEWAYS:
@@ -795,11 +775,8 @@ def approve_refund(refund_id, user):
 def refuse_refund(refund_id, user, reason):
     """C6: the refund is refused; the order is paid again."""
     reason = _reason(reason)
-    try:
+    with _nothing_on_refusal():
         refund, order = _locked_request(Refund, refund_id)
-    except PaymentError:
-        db.session.rollback()
-        raise
     refund.status, refund.handled_by_id = QS.REFUSED.value, user.id
     if order.status == OS.REFUNDING.value:
         order.status = OS.PAID.value

@@ -775,6 +775,8 @@ def attach_signed_form(registration, data, filename, user):
     """Keep the signed scan and link it to the registration (commits)."""
     if registration.status in CLOSED:
         raise ScanError(_("This registration has been withdrawn or given up."))
+    if registration.locked and registration.signed_form_id is not None:
+        raise ScanError(_("The application is approved and locked; its signed form can no longer be replaced."))
     content_type, ext, data = check_scan(data)
     stem = os.path.splitext(os.path.basename(filename or ""))[0][:80] or "signed-form"
     item = files.store(data, f"{stem}.{ext}", content_type, "signed_form", user=user, person=registration.person,

@@ -15,10 +15,12 @@ from app.matters import REVIEWER_KEY
 from app.services import files, notifications, photos, seats
 from app.workflow import WorkflowError
 from models import (
+    Attachment,
     Certificate,
     CertificateType,
     Education,
     EligibilityRule,
+    ExamSession,
     ExamSite,
     Major,
     MaterialEntry,
@@ -371,25 +373,40 @@ def site_choices(plan):
             .order_by(Site.code).all())
 
 
+def sittings(plan):
+    """B3: the exam's sittings (场次) a candidate chooses from: sessions not tied to one subject."""
+    return (db.session.query(ExamSession).filter_by(exam_plan_id=plan.id, subject_id=None)
+            .order_by(ExamSession.starts_at).all())
+
+
+def _checked_sitting(plan, exam_session_id):
+    """The chosen sitting of ``plan`` (required when it offers any), or None."""
+    offered = {s.id: s for s in sittings(plan)}
+    if not offered:
+        return None
+    chosen = offered.get(int(exam_session_id)) if str(exam_session_id or "").isdigit() else None
+    if chosen is None:
+        raise RegistrationError(_l("Please choose %(field)s.", field=_l("Exam sitting")), "exam_session_id")
+    return chosen
+
+
 def held_certificates(person):
     return db.session.query(Certificate).filter_by(person_id=person.id).order_by(Certificate.issue_date.desc()).all()
 
 
 def save_application(registration, category, exam_site_id, city, subject_ids=(), last_exam_date=None,
-                     held_certificate_id=None):
-    """B5: category, site (with its quota), city; make-up: the subjects to retake and the last exam
-    date; renewals: the certificate held."""
+                     held_certificate_id=None, exam_session_id=None):
+    """B5: category, site (with its quota), sitting, city; make-up: the subjects to retake and the
+    last exam date; renewals: the certificate held."""
     require_editable(registration)
     plan = registration.exam_plan
+    sitting = _checked_sitting(plan, exam_session_id)
     offered = plan.categories_offered or [c.value for c in RegistrationCategory]
     if category not in offered:
         raise RegistrationError(_l("Please choose %(field)s.", field=_l("Registration category")), "category")
     site = db.session.get(ExamSite, int(exam_site_id)) if str(exam_site_id or "").isdigit() else None
     if site is None or site.exam_plan_id != plan.id:
         raise RegistrationError(_l("Please choose %(field)s.", field=_l("Site")), "exam_site_id")
-    if site.id != registration.exam_site_id and seats.remaining(site) <= 0:
-        raise RegistrationError(_l("The site you chose has no seats left; please choose another site."),
-                                "exam_site_id")
     city = (city or "").strip()
     if not city or len(city) > 64:
         raise RegistrationError(_l("%(field)s is required.", field=_l("City")), "city")
@@ -414,14 +431,34 @@ def save_application(registration, category, exam_site_id, city, subject_ids=(),
     else:
         registration.held_certificate_id = None
     if site.id != registration.exam_site_id:
-        seats.release(registration)  # a returned application holding a seat moves it on resubmission
-        registration.exam_site_id = site.id
-        registration.exam_site = site
+        _move_site(registration, site)  # a returned application holding a seat keeps one, at the new site
     registration.category, registration.city, registration.last_exam_date = category, city, last_exam_date
-    registration.institution_id = site.site.institution_id
+    registration.exam_session_id = sitting.id if sitting else None
     _set_subjects(registration, chosen)
     reached(registration, "materials")
     db.session.commit()
+
+
+def _move_site(registration, site):
+    """Another site: the seat moves (refused when the new site is full), and so do the reviewing
+    institution and the files' owner, so that only the new site's institution reaches them."""
+    if site.id != registration.exam_site_id and seats.remaining(site) <= 0:
+        raise RegistrationError(_l("The site you chose has no seats left; please choose another site."),
+                                "exam_site_id")
+    seats.move(registration, site.id)
+    registration.exam_site = site
+    registration.institution_id = site.site.institution_id
+    _retag_files(registration)
+
+
+def _retag_files(registration):
+    """Registration files are reached by the registration's current institution (files.may_open)."""
+    ids = {registration.photo_id, registration.signed_form_id}
+    ids |= {m.attachment_id for m in registration.materials} | {e.document_id for e in registration.educations}
+    ids.discard(None)
+    if ids:
+        db.session.query(Attachment).filter(Attachment.id.in_(ids)).update(
+            {Attachment.institution_id: registration.institution_id}, synchronize_session=False)
 
 
 def _set_subjects(registration, chosen):
@@ -609,7 +646,8 @@ def missing(registration):
     problems = []
     if registration.photo_id is None:
         problems.append(("photo", _l("Please upload a photo.")))
-    if registration.exam_site_id is None or not registration.subjects:
+    if registration.exam_site_id is None or not registration.subjects or (
+            registration.exam_session_id is None and sittings(registration.exam_plan)):
         problems.append(("application", _l("Fill in the application information.")))
     for section, required in sections_of(registration.exam_plan):
         if required and not section_filled(registration, section):
@@ -642,17 +680,21 @@ def submit(registration, user):
     matter = registration.matter
     if matter is None:
         plan = registration.exam_plan
-        reviewer = registration.institution_id if plan.reviewer == Reviewer.INSTITUTION.value else None
         try:
             matter = workflow.create_matter(
                 "exam_registration", user, _l("Exam registration: %(exam)s", exam=plan.name),
                 institution_id=registration.institution_id, obj=registration,
-                payload={REVIEWER_KEY: reviewer, "deadline_workdays": plan.review_workdays}, commit=False)
+                payload={"deadline_workdays": plan.review_workdays}, commit=False)
         except WorkflowError as exc:
             raise RegistrationError(str(exc)) from None
         db.session.flush()
         matter.object_id = registration.id
         registration.matter = matter
+    # the site may have changed since the last submission: its institution reviews and sees the matter
+    plan = registration.exam_plan
+    matter.institution_id = registration.institution_id
+    matter.payload = {**(matter.payload or {}), REVIEWER_KEY: registration.institution_id
+                      if plan.reviewer == Reviewer.INSTITUTION.value else None}
     _apply(matter, "resubmit" if matter.state == "returned" else "submit", user)
 
 
@@ -660,7 +702,7 @@ def _apply(matter, name, user, opinion=None):
     """Take a transition; the refusals of the workflow and of the seats become RegistrationErrors."""
     try:
         workflow.apply(matter.id, name, user, opinion=opinion)
-    except (WorkflowError, seats.NoSeatLeft) as exc:
+    except WorkflowError as exc:  # a full site (NoSeatLeft) names the site field
         raise RegistrationError(str(exc), "exam_site_id" if isinstance(exc, seats.NoSeatLeft) else "form") from None
 
 
@@ -761,6 +803,12 @@ def give_up(registration, user):
         raise RegistrationError(_l("This registration cannot be given up (status: %(status)s).",
                                    status=RS.label_of(registration.status)))
     if registration.status == RS.APPROVED.value:  # approved, not paid: its open orders are closed
+        batched = db.session.query(Order).filter(Order.registration_id == registration.id,
+                                                 Order.parent_id.isnot(None),
+                                                 Order.status == OrderStatus.UNPAID.value).first()
+        if batched is not None:
+            raise RegistrationError(_l("Your institution is paying this registration in batch order %(no)s; "
+                                       "ask it to cancel the batch before you give up.", no=batched.parent.order_no))
         db.session.query(Order).filter_by(registration_id=registration.id, status=OrderStatus.UNPAID.value) \
             .update({Order.status: OrderStatus.CLOSED.value}, synchronize_session=False)
         seats.release(registration)
@@ -780,8 +828,8 @@ def open_change(registration):
         Matter.object_id == registration.id, Matter.status == MatterStatus.IN_PROGRESS.value).first()
 
 
-def request_change(registration, user, exam_site_id, subject_ids, reason):
-    """Another site or other subjects, inside the window; reviewed like a registration."""
+def request_change(registration, user, exam_site_id, subject_ids, reason, exam_session_id=None):
+    """Another site, sitting or other subjects, inside the window; reviewed like a registration."""
     if registration.status not in CHANGEABLE:
         raise RegistrationError(_l("Only an approved registration can be changed; edit the application instead."))
     _check_window(registration.exam_plan)
@@ -797,7 +845,10 @@ def request_change(registration, user, exam_site_id, subject_ids, reason):
     if registration.category not in MAKEUP and set(chosen) != {s.id for s in plan.subjects}:
         raise RegistrationError(_l("Only make-up candidates choose subjects; others take every subject."),
                                 "subjects")
-    if site.id == registration.exam_site_id and set(chosen) == {s.subject_id for s in registration.subjects}:
+    sitting = _checked_sitting(plan, exam_session_id)
+    sitting_id = sitting.id if sitting else None
+    if site.id == registration.exam_site_id and set(chosen) == {s.subject_id for s in registration.subjects} \
+            and sitting_id == registration.exam_session_id:
         raise RegistrationError(_l("Nothing would change."), "exam_site_id")
     reason = (reason or "").strip()
     if not reason:
@@ -810,6 +861,7 @@ def request_change(registration, user, exam_site_id, subject_ids, reason):
         "registration_change", user, _l("Registration change: %(exam)s", exam=plan.name),
         institution_id=site.site.institution_id, obj=registration,
         payload={"registration_id": registration.id, "exam_site_id": site.id, "subject_ids": chosen,
+                 "exam_session_id": sitting_id,
                  "reason": reason[:500], REVIEWER_KEY: reviewer, "deadline_workdays": plan.review_workdays},
         commit=False)
     db.session.flush()
@@ -836,11 +888,18 @@ def change_refused(matter, _t, _user):
 def change_approved(matter, _t, _user):
     """Quotas move with the change: a seat at the new site first, then the old one back."""
     registration = _registration_of(matter)
+    if registration.status not in CHANGEABLE:
+        raise WorkflowError(str(_l("The registration has been given up or refunded; refuse this change.")))
     payload = matter.payload
     site = db.session.get(ExamSite, payload["exam_site_id"])
-    seats.move(registration, site.id)
-    registration.exam_site = site
-    registration.institution_id = site.site.institution_id
+    if site.id != registration.exam_site_id:
+        seats.move(registration, site.id)
+        registration.exam_site = site
+        registration.institution_id = site.site.institution_id
+        _retag_files(registration)
+        for order in db.session.query(Order).filter_by(registration_id=registration.id, parent_id=None):
+            order.institution_id = registration.institution_id
     _set_subjects(registration, set(payload["subject_ids"]))
+    registration.exam_session_id = payload.get("exam_session_id")
     return _notify_candidate(registration, _l("Registration change approved: %(exam)s",
                                               exam=registration.exam_plan.name))

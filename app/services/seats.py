@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from app.extensions import db
+from app.workflow import WorkflowError
 from models import ExamSite
 
 
-class NoSeatLeft(Exception):
-    """The site is full; ``str()`` is a message for the candidate."""
+class NoSeatLeft(WorkflowError):
+    """The site is full; ``str()`` is a message for the candidate (a refused workflow step)."""
 
 
 def hold(registration):

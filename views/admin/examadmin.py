@@ -17,12 +17,15 @@ from views.base import model_api, model_view
 
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
 
+# registrations change only through the wizard and the review (seats, workflow, locks): read-only here
+READ_ONLY = ["can_list", "can_show", "can_export"]
 RegistrationView = model_view(
     Registration,
     list_columns=["net_no", "person", "exam_plan", "category", "exam_site", "institution", "status", "submitted_at"],
-    search_columns=["net_no", "exam_plan", "category", "institution", "status", "submitted_at"])
+    search_columns=["net_no", "exam_plan", "category", "institution", "status", "submitted_at"],
+    base_permissions=READ_ONLY)
 MaterialEntryView = model_view(MaterialEntry, list_columns=["registration", "section", "created_at"],
-                               search_columns=["section"])
+                               search_columns=["section"], base_permissions=READ_ONLY)
 RoomView = model_view(Room, list_columns=["name", "institution", "site", "room_type", "capacity", "status"],
                       search_columns=["name", "institution", "room_type", "status"])
 InvigilatorView = model_view(Invigilator, list_columns=["staff_no", "name", "phone", "institution", "region"],

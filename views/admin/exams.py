@@ -1,7 +1,7 @@
 """考试: certificate catalogue, exam plans, subjects, sites and quotas."""
 import re
 
-from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
@@ -22,7 +22,7 @@ class ExamPlanBase(PlatformModelView):
     """The plan form carries its subjects, sections, categories and photo rules (JSON columns)."""
     add_form_extra_fields = edit_form_extra_fields = {
         "subjects_text": TextAreaField(
-            _l("Subjects and weights"), validators=[DataRequired()],
+            _l("Subjects and weights"), validators=[DataRequired()], widget=BS3TextAreaFieldWidget(),
             description=_l('One subject per line with its weight in %, e.g. "理论 50"; the weights add up to 100.')),
         "sections_field": SelectMultipleField(
             _l("Required material sections"), choices=[(s.value, s.label) for s in SectionCode if s.value != "basic"],
@@ -30,9 +30,9 @@ class ExamPlanBase(PlatformModelView):
         "categories_field": SelectMultipleField(
             _l("Registration categories offered"), choices=RegistrationCategory.choices(),
             validators=[DataRequired()], widget=Select2ManyWidget()),
-        "photo_size": StringField(_l("Photo size (pixels)"), description=_l('Width×height, e.g. "295x413"; empty: '
-                                                                            'at least 295×413.')),
-        "photo_background": SelectField(_l("Photo background"), choices=[
+        "photo_size": StringField(_l("Photo size (pixels)"), widget=BS3TextFieldWidget(),
+                                  description=_l('Width×height, e.g. "295x413"; empty: at least 295×413.')),
+        "photo_background": SelectField(_l("Photo background"), widget=Select2Widget(), choices=[
             ("", _l("Any")), ("white", _l("white")), ("blue", _l("blue")), ("red", _l("red"))]),
     }
 

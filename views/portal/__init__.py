@@ -20,7 +20,7 @@ from app.services import accounts, institutions, messages, photos, registration,
 from app.services import realname as realname_service
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
-from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser
+from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser, Registration
 from models.enums import (
     CertLevel,
     ExamCategory,
@@ -134,6 +134,7 @@ def exam_detail(exam_id):
     if plan is None or not plan.published:
         abort(404)
     return render("exam_detail.html", exam=plan, sites=registration.site_choices(plan), remaining=seats.remaining,
+                  sittings=registration.sittings(plan),
                   category_label=ExamCategory.label_of, level_label=CertLevel.label_of)
 
 
@@ -395,6 +396,15 @@ def _own_person():
     if person is None:
         flash(_("Please complete your profile first."), "warning")
     return person
+
+
+def own_registration(rid):
+    """The candidate's own registration, else 404 (the same answer whether it exists or not)."""
+    person = accounts.person_of(g.user)
+    registration = db.session.get(Registration, rid)
+    if person is None or registration is None or registration.person_id != person.id:
+        abort(404)
+    return registration
 
 
 @bp.route("/me/edit", methods=["GET", "POST"])

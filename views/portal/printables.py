@@ -1,22 +1,12 @@
 """考生门户 printables (SPEC B9): the application form and the pledge as PDF, and
 the signed scan uploaded back.  A candidate reaches their own registrations only."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services import accounts, printables
-from models import Registration
-from views.portal import _safe_next, bp, login_required, render
+from app.services import printables
+from views.portal import _safe_next, bp, login_required, own_registration, render
 from views.printables import pdf_response
-
-
-def _own_registration(rid):
-    """The candidate's own registration, else 404 (the same answer whether it exists or not)."""
-    person = accounts.person_of(g.user)
-    registration = db.session.get(Registration, rid)
-    if person is None or registration is None or registration.person_id != person.id:
-        abort(404)
-    return registration
 
 
 def _portal_error(status, message):
@@ -26,21 +16,21 @@ def _portal_error(status, message):
 @bp.route("/registrations/<int:rid>/form.pdf")
 @login_required
 def application_form_pdf(rid):
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     return pdf_response(printables.application_form, registration, _("Application form"), _portal_error)
 
 
 @bp.route("/registrations/<int:rid>/pledge.pdf")
 @login_required
 def pledge_pdf(rid):
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     return pdf_response(printables.pledge, registration, _("Integrity pledge letter"), _portal_error)
 
 
 @bp.route("/registrations/<int:rid>/signed-form", methods=["POST"])
 @login_required
 def upload_signed_form(rid):
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     upload = request.files.get("scan")
     # one byte more than allowed is enough to know it is too large
     data = upload.read(printables.SCAN_MAX_BYTES + 1) if upload is not None and upload.filename else b""

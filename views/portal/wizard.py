@@ -17,7 +17,7 @@ from app.services.registration import STEPS, RegistrationError
 from models import ExamPlan, Order, Registration
 from models.enums import ExamStatus, Gender, OrderStatus, RegistrationCategory, SectionCode
 from models.enums import RegistrationStatus as RS
-from views.portal import _own_person, bp, profile_required, render
+from views.portal import _own_person, bp, own_registration, profile_required, render
 
 STEP_LABELS = {
     "personal": _l("Personal information"), "photo": _l("Photo"), "application": _l("Application information"),
@@ -30,15 +30,6 @@ def _open_plan(exam_id):
     if plan is None or not plan.published:
         abort(404)
     return plan
-
-
-def _own_registration(rid):
-    """The candidate's own registration, or 404 (never another person's)."""
-    registration = db.session.get(Registration, rid)
-    person = _own_person()
-    if registration is None or person is None or registration.person_id != person.id:
-        abort(404)
-    return registration
 
 
 def _resume(registration):
@@ -98,7 +89,7 @@ def _context(registration, step, **extra):
 @bp.route("/registrations/<int:rid>/<step>", methods=["GET", "POST"])
 @profile_required
 def wizard_step(rid, step):
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     if step not in STEPS:
         abort(404)
     if registration.status not in reg_service.EDITABLE or registration.locked:
@@ -134,6 +125,7 @@ def _step_data(registration, step):
         offered = plan.categories_offered or [c.value for c in RegistrationCategory]
         return dict(categories=[c for c in RegistrationCategory if c.value in offered],
                     sites=reg_service.site_choices(plan), remaining=seats.remaining,
+                    sittings=reg_service.sittings(plan),
                     certificates=reg_service.held_certificates(person), makeup=reg_service.MAKEUP,
                     renewals=reg_service.RENEWALS, chosen={s.subject_id for s in registration.subjects})
     if step == "confirm":
@@ -141,15 +133,20 @@ def _step_data(registration, step):
     return {}
 
 
+def _date(name, message):
+    """An optional YYYY-MM-DD field of the form."""
+    value = request.form.get(name)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise RegistrationError(message, name) from None
+
+
 def _save_personal(registration):
-    form = request.form
-    birth = None
-    if form.get("birth_date"):
-        try:
-            birth = datetime.date.fromisoformat(form["birth_date"])
-        except ValueError:
-            raise RegistrationError(_("Please enter the date of birth as YYYY-MM-DD."), "birth_date") from None
-    reg_service.save_basic(registration, form, gender=form.get("gender") or None, birth_date=birth)
+    birth = _date("birth_date", _("Please enter the date of birth as YYYY-MM-DD."))
+    reg_service.save_basic(registration, request.form, gender=request.form.get("gender") or None, birth_date=birth)
 
 
 def _save_photo(registration):
@@ -164,14 +161,10 @@ def _save_photo(registration):
 
 def _save_application(registration):
     form = request.form
-    last = None
-    if form.get("last_exam_date"):
-        try:
-            last = datetime.date.fromisoformat(form["last_exam_date"])
-        except ValueError:
-            raise RegistrationError(_("Please enter the date as YYYY-MM-DD."), "last_exam_date") from None
+    last = _date("last_exam_date", _("Please enter the date as YYYY-MM-DD."))
     reg_service.save_application(registration, form.get("category"), form.get("exam_site_id"), form.get("city"),
-                                 form.getlist("subjects"), last, form.get("held_certificate_id"))
+                                 form.getlist("subjects"), last, form.get("held_certificate_id"),
+                                 form.get("exam_session_id"))
 
 
 def _save_materials(registration):
@@ -196,7 +189,7 @@ STEP_HANDLERS = {"personal": _save_personal, "photo": _save_photo, "application"
 @profile_required
 def wizard_section(rid, section):
     """One material section: its rows, an add form, "add from my base info"."""
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     if section not in {s.value for s, _req in reg_service.sections_of(registration.exam_plan)} or \
             section == SectionCode.BASIC.value:
         abort(404)
@@ -252,7 +245,7 @@ def _orders(registration):
 @bp.route("/registrations/<int:rid>")
 @profile_required
 def registration_detail(rid):
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     return render("wizard/detail.html", orders=_orders(registration), open_change=reg_service.open_change(
         registration), editable=registration.status in reg_service.EDITABLE and not registration.locked,
         deletable=registration.status in reg_service.DELETABLE,
@@ -265,7 +258,7 @@ def registration_detail(rid):
 @profile_required
 def registration_act(rid):
     """Withdraw, delete or give up (each checked by the service)."""
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     action = request.form.get("action")
     handlers = {"withdraw": (reg_service.withdraw, _("Your application has been withdrawn; it is a draft again.")),
                 "delete": (reg_service.delete, _("The application has been deleted.")),
@@ -289,12 +282,12 @@ def registration_act(rid):
 @profile_required
 def registration_change(rid):
     """B14: another site or other subjects, reviewed like a registration."""
-    registration = _own_registration(rid)
+    registration = own_registration(rid)
     errors, form = {}, request.form
     if request.method == "POST":
         try:
             reg_service.request_change(registration, g.user, form.get("exam_site_id"), form.getlist("subjects"),
-                                       form.get("reason"))
+                                       form.get("reason"), form.get("exam_session_id"))
         except RegistrationError as exc:
             db.session.rollback()
             errors = {exc.field: str(exc)}
@@ -303,5 +296,6 @@ def registration_change(rid):
             return redirect(url_for("portal.registration_detail", rid=rid))
     return render("wizard/change.html", errors=errors, form=form, sites=reg_service.site_choices(
         registration.exam_plan), remaining=seats.remaining, makeup=reg_service.MAKEUP,
+        sittings=reg_service.sittings(registration.exam_plan),
         chosen={s.subject_id for s in registration.subjects}, **_context(registration, "confirm"))
 
