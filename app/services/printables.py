@@ -31,6 +31,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
 from app.services import files
+from app.services import registration as registration_service
 from models import Attachment, Certificate, Education, ExamPlan, Person, Registration, WorkExperience
 from models.enums import EducationLevel, Gender, IdType, RegistrationCategory, RegistrationStatus, SectionCode
 
@@ -438,7 +439,7 @@ def _period(start, end, open_end=False):
     if not start and not end:
         return ""
     until = end or (_("present") if open_end else "")
-    return f"{start or '?'} ~ {until}"
+    return f"{start} ~ {until}" if start else until
 
 
 def _id_number(person, full):
@@ -501,7 +502,21 @@ def _basic_rows(registration, full_id_number):
         [(label(Person, "birth_date"), _date(person.birth_date), 1), (label(Person, "phone"), person.phone, 1)],
         [(label(Person, "email"), person.email, 3)],
         [(label(Registration, "institution"), institution.name if institution else "", 3)],
-    ]
+    ] + _basic_section_rows(registration)
+
+
+def _basic_section_rows(registration):
+    """The basic-information section (employer, address …) in the same block, two fields a row."""
+    entries = registration_service.entries(registration, SectionCode.BASIC)
+    if not entries:
+        return []
+    cells = [(str(f.label), _value(registration_service.display_value(f, entries[0])))
+             for f in registration_service.fields_of(SectionCode.BASIC)]
+    rows = []
+    for i in range(0, len(cells), 2):
+        pair = cells[i:i + 2]
+        rows.append([(name, value, 1) for name, value in pair] if len(pair) == 2 else [(*pair[0], 3)])
+    return rows
 
 
 def _exam_rows(registration):
@@ -512,6 +527,9 @@ def _exam_rows(registration):
         [(label(Registration, "exam_site"),
           registration.exam_site.site.name if registration.exam_site and registration.exam_site.site else "", 3)],
         [(label(Registration, "subjects"), _subjects(registration), 3)],
+    ] + ([[(label(Registration, "exam_session"), f"{registration.exam_session.name}"
+                                                 f"（{registration.exam_session.starts_at:%Y-%m-%d %H:%M}）", 3)]]
+         if registration.exam_session else []) + [
         [(label(Registration, "held_certificate_id"), _certificate(registration), 1),
          (label(Registration, "last_exam_date"), _date(registration.last_exam_date), 1)],
     ]
@@ -570,24 +588,28 @@ def _share(width, columns, minimum=20, longest=60):
     return widths
 
 
-def _entries_table(entries, width):
-    """Rows of a material section: its keys as given become columns (or item/content lines)."""
-    keys = []
+def _entries_table(entries, width, section=None):
+    """Rows of a material section: its declared fields (labels, order) become columns, or
+    item/content lines when there are many; keys nobody declared print as given."""
+    declared = {f.name: str(f.label) for f in registration_service.fields_of(section)} \
+        if section in registration_service.SECTION_FIELDS else {}
+    keys = list(declared)
     for entry in entries:
         for key in (entry.data or {}):
             if key not in keys:
                 keys.append(key)
+    names = [declared.get(k, str(k)) for k in keys]
     number = 12
     if keys and len(keys) <= COLUMNS_MAX:
         rows = [[str(n)] + [_value((e.data or {}).get(k)) for k in keys] for n, e in enumerate(entries, start=1)]
-        columns = [[str(k)] + [row[i + 1] for row in rows] for i, k in enumerate(keys)]
-        return {"headings": [_number_heading(), *keys], "widths": [number] + _share(width - number, columns),
+        columns = [[names[i]] + [row[i + 1] for row in rows] for i in range(len(keys))]
+        return {"headings": [_number_heading(), *names], "widths": [number] + _share(width - number, columns),
                 "aligns": ["C"] + ["L"] * len(keys), "rows": rows}
     rows = []
     for n, entry in enumerate(entries, start=1):
-        items = list((entry.data or {}).items()) or [("", "")]
-        for i, (key, value) in enumerate(items):
-            rows.append([str(n) if i == 0 else "", str(key), _value(value)])
+        items = [(declared.get(k, str(k)), (entry.data or {}).get(k)) for k in keys if k in (entry.data or {})]
+        for i, (key, value) in enumerate(items or [("", "")]):
+            rows.append([str(n) if i == 0 else "", key, _value(value)])
     return {"headings": [_number_heading(), _("Item"), _("Content")], "widths": [number, 45, width - number - 45],
             "aligns": ["C", "L", "L"], "rows": rows}
 
@@ -605,8 +627,8 @@ def _sections(registration, width):
         elif code is SectionCode.WORK:
             tables.append(_work_table(registration))
         entries = by_section.get(code.value)
-        if entries:
-            tables.append(_entries_table(entries, width))
+        if entries and code is not SectionCode.BASIC:  # the basic section prints in the first block
+            tables.append(_entries_table(entries, width, code))
         if tables:
             out.append({"title": str(code.label), "tables": tables})
     # sections stored under a code this version does not know still print, under their code

@@ -101,3 +101,66 @@ def test_register_log_in_by_sms_and_upload_a_photo(app, server, page, tmp_path):
         page.screenshot(path=os.path.join(shots, "e2e_profile_phone.png"), full_page=True)
 
 
+
+
+def test_apply_for_an_exam_and_pay_in_the_browser(app, server, page, tmp_path, login):
+    """Issue 4 in a real browser: the wizard from the exam page to submission, then online payment
+    through the sandbox gateway once the association approved."""
+    from tests.registration_helpers import decide, make_exam
+
+    exam = make_exam(app)
+    page.goto(server + "/portal/login")
+    page.fill("#account", "13800000000")
+    page.fill("#password", "Demo@2026")
+    page.fill("#captcha", latest_captcha(app))
+    page.click("form [type=submit]")
+    page.wait_for_url("**/portal/me")
+
+    page.goto(server + f"/portal/exams/{exam['id']}")
+    page.click("text=去报名")
+    page.click("text=我已阅读报名须知")
+    page.click("button[value=accept]")
+    page.wait_for_url("**/personal")
+    page.fill("#employer", "北京浏览器测试有限公司")
+    page.fill("#address", "北京市海淀区中关村南大街5号")
+    page.click("text=保存并继续")
+    page.wait_for_url("**/photo")
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (295, 413), (250, 250, 250)).save(photo, "JPEG")
+    page.set_input_files("#photo", str(photo))
+    assert page.locator(".file-name").first.text_content() == "photo.jpg"  # the translated picker
+    page.click("text=上传并继续")
+    page.wait_for_url("**/application")
+    page.check(f"input[name=exam_site_id][value='{exam['sites'][0]}']")
+    page.fill("#city", "北京市")
+    page.click("text=保存并继续")
+    page.wait_for_url("**/materials")
+    for section, fields, selects in (
+            ("学历学位教育情况", {"#school": "北京工业大学", "#major": "软件工程", "#graduation_month": "2016-07"},
+             {"#education_level": "bachelor"}),
+            ("主要工作简历", {"#employer": "北京浏览器测试有限公司", "#start_month": "2016-08",
+                        "#years_in_occupation": "6"}, {})):
+        page.click(f"text={section}")
+        for selector, value in fields.items():
+            page.fill(selector, value)
+        for selector, value in selects.items():
+            page.select_option(selector, value)
+        page.click("button[value=add]")
+        assert "已填写" in page.content()
+        page.click("text=返回材料目录")
+    page.click("text=下一步：确认提交")
+    page.wait_for_url("**/confirm")
+    page.click("text=提交报名")
+    page.wait_for_url(re.compile(r".*/portal/registrations/\d+$"))
+    assert "已提交" in page.content()
+    rid = int(page.url.rsplit("/", 1)[1])
+
+    assert decide(login("association"), rid, "approve").status_code == 302
+    page.reload()
+    page.click("text=在线缴费")
+    page.click("form[action$='/pay'] button")
+    page.wait_for_url("**/sandbox-gateway/pay/**")
+    page.click("button[value=confirm]")
+    page.wait_for_function("document.body.innerText.includes('已缴费')", timeout=30000)
+    page.goto(server + f"/portal/registrations/{rid}")
+    assert "报名成功" in page.content()

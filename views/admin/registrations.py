@@ -60,6 +60,8 @@ class RegistrationReviewView(BaseView):
         sections = reg_service.sections_of(registration.exam_plan)
         return self.render_template(
             "platform/registration_review.html", reg=registration, matter=matter, allowed=allowed,
+            # the outcome at submission, or the rules checked now for registrations filed before them
+            eligibility=registration.eligibility_report or reg_service.check_eligibility(registration),
             sections=sections, entries=lambda s: reg_service.entries(registration, s),
             fields_of=reg_service.fields_of, display=reg_service.display_value,
             filled=lambda s: reg_service.section_filled(registration, s),
