@@ -438,3 +438,24 @@ def test_sittings_are_chosen_and_changed(app, candidate, login):
     reg = registration(app, rid)
     assert reg.exam_session_id == exam["sittings"][1] and reg.exam_site_id == exam["sites"][0]
     assert seats_taken(app, exam["sites"][0]) == 1
+
+
+def test_eligibility_rules_are_declared_on_a_form(app, login):
+    """B13: the rule type is chosen; its parameters must be JSON fitting the type, else nothing is stored."""
+    from models import EligibilityRule
+
+    exam = make_exam(app)
+    assoc = login("association")
+    add = "/eligibilityruleview/add"
+    form = {"exam_plan": str(exam["id"]), "name": "学历要求", "kind": "education_level"}
+    r = assoc.post(add, {**form, "params_text": "本科"}, token_from=add, follow_redirects=True)
+    assert "参数" in r.text and "junior_college" in r.text
+    r = assoc.post(add, {**form, "params_text": '{"min": "phd"}'}, token_from=add, follow_redirects=True)
+    with app.app_context():
+        assert db.session.query(EligibilityRule).filter_by(exam_plan_id=exam["id"]).count() == 0
+    r = assoc.post(add, {**form, "params_text": '{"min": "bachelor"}'}, token_from=add)
+    assert r.status_code == 302
+    with app.app_context():
+        rule = db.session.query(EligibilityRule).filter_by(exam_plan_id=exam["id"]).one()
+        assert rule.params == {"min": "bachelor"} and rule.kind == "education_level"
+    assert '{"min": "bachelor"}' in assoc.get(f"/eligibilityruleview/edit/{rule.id}").text.replace("&#34;", '"')

@@ -2,6 +2,7 @@
 eligibility check and the seat, review outcomes, withdrawal, deletion,
 giving up, changes, and the end of the road once the fee is paid (C1)."""
 import datetime
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -621,6 +622,34 @@ RULE_KINDS = {
     "work_years": (_l("Years in the occupation"), _rule_work_years),
     "certificate": (_l("Certificate held"), _rule_certificate),
 }
+# the parameters each kind needs, with an example (shown on the rule form)
+RULE_EXAMPLES = {
+    "education_level": {"min": "junior_college"},
+    "major": {"prefixes": ["0809", "0807"]},
+    "work_years": {"min": 2},
+    "certificate": {"type_code": "", "min_level": "junior"},
+}
+
+
+def checked_rule_params(kind, text):
+    """B13: a rule's parameters from the JSON typed on the rule form, or RegistrationError."""
+    if kind not in RULE_KINDS:
+        raise RegistrationError(_l("Please choose %(field)s.", field=_l("Rule type")), "kind")
+    try:
+        params = json.loads(text or "{}") if isinstance(text, str) else dict(text or {})
+    except ValueError:
+        params = None
+    needed = {k for k, v in RULE_EXAMPLES[kind].items() if v != ""}
+    if not isinstance(params, dict) or not needed <= set(params):
+        raise RegistrationError(_l("Parameters: write JSON like %(example)s.",
+                                   example=json.dumps(RULE_EXAMPLES[kind], ensure_ascii=False)), "params")
+    fake = Registration(educations=[], works=[])
+    try:
+        RULE_KINDS[kind][1](fake, params)
+    except (KeyError, ValueError, TypeError):
+        raise RegistrationError(_l("Parameters: write JSON like %(example)s.",
+                                   example=json.dumps(RULE_EXAMPLES[kind], ensure_ascii=False)), "params") from None
+    return params
 
 
 def check_eligibility(registration):
@@ -634,7 +663,7 @@ def check_eligibility(registration):
             continue
         try:
             passed, reason = kind[1](registration, rule.params or {})
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError, AttributeError):
             passed, reason = False, _l("The rule is misconfigured; please contact the association.")
         report.append({"rule": rule.name, "passed": bool(passed), "reason": str(reason)})
     return report

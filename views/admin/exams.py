@@ -1,14 +1,16 @@
 """考试: certificate catalogue, exam plans, subjects, sites and quotas."""
+import json
 import re
 
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.services import exam_plans
+from app.services import exam_plans, registration
 from models import CertificateType, EligibilityRule, ExamPlan, ExamSite, PilotApplication, Site, Subject
 from models.enums import ExamStatus, RegistrationCategory, SectionCode
 from views.base import PlatformModelView, model_api, model_view
@@ -113,8 +115,48 @@ def _check_subject_total(self, item):
 SubjectView = model_view(Subject, list_columns=["exam_plan", "name", "weight", "full_marks", "pass_score"],
                          search_columns=["exam_plan", "name"], scope=None)
 SubjectView.pre_add = SubjectView.pre_update = _check_subject_total
-EligibilityRuleView = model_view(EligibilityRule, list_columns=["exam_plan", "name", "kind"],
-                                 search_columns=["exam_plan", "name", "kind"], scope=None)
+class EligibilityRuleBase(PlatformModelView):
+    """B13: the rule type is a choice; its parameters are JSON checked against the type."""
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField(_l("Rule type"), widget=Select2Widget(), validators=[DataRequired()],
+                            choices=[(k, label) for k, (label, _check) in registration.RULE_KINDS.items()]),
+        "params_text": TextAreaField(
+            _l("Parameters"), widget=BS3TextAreaFieldWidget(),
+            description=LazyString(lambda: "; ".join(  # translated when shown, not at import
+                f"{label}: {json.dumps(registration.RULE_EXAMPLES[k], ensure_ascii=False)}"
+                for k, (label, _check) in registration.RULE_KINDS.items()))),
+    }
+
+    def prefill_form(self, form, pk):
+        form.params_text.data = json.dumps(self.datamodel.get(pk).params or {}, ensure_ascii=False)
+
+    def process_form(self, form, is_created):
+        self._params_text = form.params_text.data
+
+    def _checked(self, item):
+        try:
+            item.params = registration.checked_rule_params(item.kind, self._params_text)
+        except registration.RegistrationError:
+            db.session.rollback()
+            raise
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._checked(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        self._checked(item)
+
+
+RULE_FORM = ["exam_plan", "name", "kind", "params_text"]
+EligibilityRuleView = model_view(EligibilityRule, base=EligibilityRuleBase, list_columns=["exam_plan", "name", "kind",
+                                                                                          "params"],
+                                 search_columns=["exam_plan", "name", "kind"], add_columns=RULE_FORM,
+                                 edit_columns=RULE_FORM, scope=None,
+                                 formatters_columns={"kind": lambda v: registration.RULE_KINDS[v][0]
+                                                     if v in registration.RULE_KINDS else v,
+                                                     "params": lambda v: json.dumps(v or {}, ensure_ascii=False)})
 SiteView = model_view(Site, list_columns=["code", "name", "institution", "certificate_type", "region", "status"],
                       search_columns=["code", "name", "institution", "status"])
 ExamSiteView = model_view(ExamSite, list_columns=["exam_plan", "site", "quota", "seats_taken"],
