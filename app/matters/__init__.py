@@ -108,13 +108,16 @@ INSTITUTION_REGISTRATION = chain(
 
 # --- exam registrations (B7, B8, B12, B14) -------------------------------------------------
 def _registration_effect(name):
-    """Effects live with the registration rules (app/services/registration.py)."""
+    """Effects live with the registration rules (app/services/registration.py); None: none."""
+    if name is None:
+        return ()
+
     def effect(matter, t, user):
         from app.services import registration
 
         return getattr(registration, name)(matter, t, user)
     effect.__name__ = name
-    return effect
+    return (effect,)
 
 
 # the exam's reviewers: the Association, or the site's institution named in the payload
@@ -130,22 +133,21 @@ def _registration_type(code, name, on_submit, on_withdraw, on_start, on_approve,
 
     def by_reviewer(name, label, source, target, effect, opinion=False):
         return T(name, label, source, target, REVIEWERS, opinion=opinion, institution_key=REVIEWER_KEY,
-                 effects=(_registration_effect(effect),))
+                 effects=_registration_effect(effect))
 
     return register(MatterType(
         code, name, Cat.EXAM.value, None,
         [DRAFT, submitted, reviewing, RETURNED, DONE, REFUSED, given_up],
         [
             T("submit", _l("Submit"), "draft", "submitted", applicant_only=True,
-              effects=(_registration_effect(on_submit),)),
+              effects=_registration_effect(on_submit)),
             T("resubmit", _l("Resubmit"), "returned", "submitted", applicant_only=True,
-              effects=(_registration_effect(on_submit),)),
+              effects=_registration_effect(on_submit)),
             # B7: withdrawal is possible until a reviewer starts; the application is a draft again
             T("withdraw", _l("Withdraw"), "submitted", "draft", applicant_only=True,
-              effects=(_registration_effect(on_withdraw),)),
+              effects=_registration_effect(on_withdraw)),
             T("give_up", _l("Give up"), ("draft", "submitted", "reviewing", "returned"), "given_up",
-              applicant_only=True,
-              effects=(_registration_effect("closed_by_candidate"),)),
+              applicant_only=True, effects=_registration_effect("closed_by_candidate")),
             by_reviewer("start_review", _l("Start review"), "submitted", "reviewing", on_start),
             by_reviewer("approve", _l("Approve"), review, "done", on_approve),
             by_reviewer("return", _l("Return for correction"), review, "returned", on_return, opinion=True),
@@ -158,5 +160,4 @@ EXAM_REGISTRATION = _registration_type(
     "exam_registration", _l("Exam registration"), "submitted", "withdrawn", "review_started", "approved",
     "returned", "refused")
 REGISTRATION_CHANGE = _registration_type(
-    "registration_change", _l("Registration change"), "change_submitted", "change_withdrawn", "change_noted",
-    "change_approved", "change_noted", "change_refused")
+    "registration_change", _l("Registration change"), "change_submitted", None, None, "change_approved", None, None)

@@ -902,18 +902,6 @@ def change_submitted(matter, _t, _user):
     _registration_of(matter)  # the registration must still exist
 
 
-def change_withdrawn(matter, _t, _user):
-    pass
-
-
-def change_noted(matter, _t, _user):
-    pass
-
-
-def change_refused(matter, _t, _user):
-    pass
-
-
 def change_approved(matter, _t, _user):
     """Quotas move with the change: a seat at the new site first, then the old one back."""
     registration = _registration_of(matter)
