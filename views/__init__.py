@@ -4,20 +4,25 @@ from flask_babel import lazy_gettext as _l
 
 from views.admin import (
     certificates,
+    exam_printables,
     examadmin,
     exams,
     finance,
+    imports,
+    institution_ops,
     matters,
     messages,
     people,
+    photo_imports,
     registrations,
+    scheduling,
     statistics,
     system,
     training,
 )
 
 AREAS = [people, exams, examadmin, registrations, finance, certificates, matters, training, messages, statistics,
-         system]
+         system, institution_ops, imports, photo_imports, scheduling, exam_printables]
 
 
 def _titles(view, label):
@@ -46,11 +51,12 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, gateway, health, notifications, portal, printables
+    from views import files, gateway, health, jobs, notifications, portal, printables
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
     current_app.register_blueprint(files.bp)
+    current_app.register_blueprint(jobs.bp)
     current_app.register_blueprint(printables.bp)
     current_app.register_blueprint(portal.bp)
     current_app.register_blueprint(gateway.bp)

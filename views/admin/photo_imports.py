@@ -1,0 +1,6 @@
+"""Issue 5 (D1–D14): filled in by the work on photo imports."""
+from flask_babel import lazy_gettext as _l
+
+CATEGORY = ("ExamAdmin", _l("Exam administration"))
+MENU = []
+APIS = []
