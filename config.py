@@ -126,6 +126,13 @@ CONTACT = {
     "hours": _env("CONTACT_HOURS", "工作日 9:00–17:00"),
 }
 REALNAME_VERIFIER = _env("REALNAME_VERIFIER", "app.services.realname.ConsistencyVerifier")
+# D6: the photo check of 认证 / 批量认证, a class with check(person, jpeg_bytes) -> (ok, reason)
+PHOTO_CHECKER = _env("PHOTO_CHECKER", "app.services.photo_check.FaceAndBackgroundChecker")
+PHOTO_CHECK_BACKGROUND = _env("PHOTO_CHECK_BACKGROUND", "red")  # "" = any colour
+# D5: limits of a photo zip (whole archive refused beyond them)
+PHOTO_IMPORT_MAX_FILES = int(_env("PHOTO_IMPORT_MAX_FILES", 3000))
+PHOTO_IMPORT_MAX_TOTAL_MB = int(_env("PHOTO_IMPORT_MAX_TOTAL_MB", 300))
+PHOTO_IMPORT_MAX_RATIO = int(_env("PHOTO_IMPORT_MAX_RATIO", 100))
 # an HTTP SMS provider (used when SMS_BACKEND = app.services.delivery.HttpSmsBackend)
 SMS_HTTP_URL = _env("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = _env("SMS_HTTP_TOKEN")

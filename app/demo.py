@@ -38,6 +38,7 @@ from models import (
     MessageThread,
     Order,
     Person,
+    PilotApplication,
     PlatformUser,
     Registration,
     RegistrationSubject,
@@ -46,6 +47,7 @@ from models import (
     Subject,
     TeacherCategory,
     TrainingPlan,
+    WeeklyReport,
     WorkExperience,
 )
 from models.enums import (
@@ -373,11 +375,8 @@ def _demo_matters(users, institutions, now):
         ("complaint", cand, "投诉：考点秩序混乱", [("submit", cand), ("refuse", assoc, "经核查，投诉事项不成立。")]),
         ("certificate_reissue", cand, "证书补发：证书遗失",
          [("submit", cand), ("return_institution_review", institution_user, "请补充遗失声明。")]),
-        ("site_application", institution_user, "考核站点申请：北京信息职业技术学院第二考点",
-         [("submit", institution_user)]),
         ("appeal", cand, "申诉：对考试成绩有异议", [("submit", cand)]),
-        ("pilot_application", assoc, "证书试点申报：上海质量认证培训中心2026年第2批", [("submit", assoc)]),
-        ("site_application", assoc, "考核站点申请：广州检验检测认证集团", []),
+        ("membership_application", cand, "会员入会申请：个人会员", []),  # a draft
     ]
     for code, applicant, title, steps in specs:
         # the candidate's matters go through the demo institution's first review
@@ -388,11 +387,40 @@ def _demo_matters(users, institutions, now):
             workflow.apply(matter.id, name, actor, opinion=step[2] if len(step) > 2 else None)
         if code == "personnel_registration":
             matter.assignee_id = expert.id  # assigned for expert evaluation
+    _demo_institution_filings(institution_user, assoc, inst, other_inst, now)
     # one overdue matter: filed long ago, still open
     overdue = db.session.query(Matter).filter_by(type_code="score_recheck").first()
     overdue.filed_at = now - datetime.timedelta(days=30)
     overdue.due_date = (now - datetime.timedelta(days=24)).date()
     db.session.commit()
+
+
+def _demo_institution_filings(institution_user, assoc, inst, other_inst, now):
+    """D1/D3/D14: a site applied for, pilot applications and a weekly report in their review states."""
+    from app.services import institution_ops
+
+    cert = db.session.query(CertificateType).order_by(CertificateType.id).first()
+    site = _get_or_create(Site, code="BJXX-02", defaults=dict(
+        name="北京信息职业技术学院第二考点", institution_id=inst.id, certificate_type_id=cert.id,
+        region_code=inst.region_code, address="北京市昌平区", status=ReviewStatus.NOT_SUBMITTED.value))
+    _get_or_create(Site, code="SHZL-02", defaults=dict(
+        name="上海质量认证培训中心第二考点", institution_id=other_inst.id,
+        certificate_type_id=cert.id, status=ReviewStatus.NOT_SUBMITTED.value))
+    pilot = _get_or_create(PilotApplication, institution_id=inst.id, certificate_type_id=cert.id, year=now.year,
+                           batch=1, defaults=dict(requested_count=200))
+    other_pilot = _get_or_create(PilotApplication, institution_id=other_inst.id, certificate_type_id=cert.id,
+                                 year=now.year, batch=2, defaults=dict(requested_count=80))
+    week = (now - datetime.timedelta(days=now.weekday() + 7)).date()
+    report = _get_or_create(WeeklyReport, institution_id=inst.id, week_start=week, defaults=dict(
+        training_delivered="完成Web前端开发（初级）培训2期，共86人次。",
+        issues="部分考生照片背景不符合要求，已通知重拍。",
+        registrations=institution_ops.week_numbers(inst.id, week)))
+    db.session.flush()
+    for row in (site, pilot, other_pilot, report):
+        institution_ops.submit(row, institution_user if row.institution_id == inst.id else assoc)
+    matter = institution_ops.open_matter(pilot)
+    pilot.approved_count = 150
+    workflow.apply(matter.id, "pass_association_review", assoc)
 
 
 def summary():

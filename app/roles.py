@@ -43,10 +43,14 @@ FINANCE_ACTIONS = (r"can_reconciliation|confirm_voucher|reject_voucher|invoice_d
 _BUSINESS_VIEWS = (
     r"Institution|Person|Major|Region|CertificateType|ExamPlan|Subject|Site|ExamSite|Room"
     r"|Invigilator|ExamSession|SeatAssignment|InvigilatorAssignment|PilotApplication|WeeklyReport"
-    r"|Registration|RegistrationReview|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
+    r"|Registration|RegistrationReview|InstitutionDashboard|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
     r"|Score|ExamResult|Certificate|CreditRecord|Membership"
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
     r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
+    r"|Scheduling"  # D10: runs and publishes scheduling (can_schedule)
+    r"|ExamPrintables"  # D11: door and desk stickers, sign-in sheets, admission tickets (can_print)
+    r"|PhotoImport|PhotoVerification"  # D5, D6: photo zips, 认证 / 批量认证 / 人工确认
+    r"|CandidateImport|RegistrationImport|RoomImport|InvigilatorImport"  # D4, D7-D9: Excel imports/exports
 )
 
 ROLE_PERMISSIONS = {
@@ -64,6 +68,14 @@ ROLE_PERMISSIONS = {
          r"|MatterHistory|CourseTeacher)(View|Api)?", READ),
         (r"MatterView", r"can_add|can_transition"),
         (r"RegistrationReview(View)?", r"can_review|menu_access"),
+        (r"Scheduling(View)?", r"can_list|menu_access"),  # D10: its own rooms' seat plan, read-only
+        (r"(PilotApplication|Site|WeeklyReport)View", r"submit_review"),
+        (r"InstitutionDashboard(View)?", r"can_index|menu_access"),
+        (r"ExamPrintables(View)?", r"can_print|menu_access"),  # D11: prints its own rooms only
+        (r"PhotoImport(View)?", r"can_import|menu_access"),  # D5: photos of its own people only
+        (r"PhotoVerification(View)?", r"can_list|can_show|menu_access|verify_info|batch_verify_info|confirm_info"),
+        (r"(CandidateImport|RegistrationImport|RoomImport|InvigilatorImport)(View)?",
+         r"can_import|menu_access"),  # D4, D7-D9: into and from its own institution only
         (r"BatchPayment(View)?", r"can_pay|menu_access"),  # C4: pays for its own candidates
         (r"People|Exams|ExamAdmin|Finance|Certificates|Matters|Training", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),

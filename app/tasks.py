@@ -50,3 +50,59 @@ def expire_orders():
     from app.services.payments import expire_orders as expire
 
     return expire()
+
+
+@celery.task(name="import_photos")
+def import_photos(job_id, attachment_id, user_id, institution_id=None, rules=None):
+    """D5: a zip of photos, stored as an attachment, imported as a job."""
+    from app.services.photo_import import run_import_job
+
+    return run_import_job(job_id, attachment_id, user_id, institution_id, rules)
+
+
+@celery.task(name="verify_photos")
+def verify_photos(job_id, person_ids, user_id):
+    """D6: 批量认证 of the chosen people."""
+    from app.services import jobs
+    from app.services.photo_check import verify_many
+
+    try:
+        verify_many(job_id, person_ids, user_id)
+    except Exception as exc:  # recorded on the job; the page shows it
+        jobs.fail(job_id, exc)
+        return "failed"
+    return "done"
+
+
+@celery.task(name="schedule_exam")
+def schedule_exam(job_id, plan_id, options):
+    """D10: schedule an exam plan as a job (progress on the job row, the summary as its result)."""
+    from app.services import jobs
+    from app.services.scheduling import SchedulingError, schedule
+
+    try:
+        summary = schedule(plan_id, options, progress=lambda done, total: jobs.progress(job_id, done, total))
+    except SchedulingError as exc:
+        jobs.fail(job_id, exc)
+        return "refused"
+    except Exception as exc:  # recorded on the job; the page shows it
+        jobs.fail(job_id, exc)
+        return "failed"
+    jobs.finish(job_id, summary)
+    return "done"
+
+
+@celery.task(name="exam_printables")
+def exam_printables(job_id, user_id, session_id, room_ids, kinds):
+    """D11: stickers, sign-in sheets and admission tickets of many rooms as one PDF (a job)."""
+    from app.services.printables import run_batch_job
+
+    return run_batch_job(job_id, user_id, session_id, room_ids, kinds)
+
+
+@celery.task(name="run_import")
+def run_import(job_id, key, attachment_id, user_id, institution_id, options=None):
+    """Imports are one pipeline (app.services.imports): validate, store all or nothing, report errors."""
+    from app.services.imports import run_stored
+
+    return run_stored(job_id, key, attachment_id, user_id, institution_id, options or {})

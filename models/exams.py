@@ -267,6 +267,13 @@ class PilotApplication(TimestampMixin, Model):
         UniqueConstraint("institution_id", "certificate_type_id", "year", "batch", name="uq_pilot_application"),
     )
 
+    @property
+    def used_quota(self):
+        """D1: registrations through the institution for exams of the certificate in the year."""
+        from app.services.institution_ops import used_quota
+
+        return used_quota([self])[self.id]
+
 
 class WeeklyReport(TimestampMixin, Model):
     """D14: periodic report from an institution, reviewed by the association."""

@@ -85,7 +85,7 @@ class Person(TimestampMixin, Model):
     that enforces one person per ID number.
     """
     __tablename__ = "person"
-    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified")
+    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified", "verify_state")  # D6: set by verification
     id = mapped_column(Integer, primary_key=True)
     user_id = fk("ab_user.id", _l("Account"), unique=True)
     user = relationship("PlatformUser", foreign_keys=[user_id], info={"label": _l("Account")})
@@ -109,6 +109,7 @@ class Person(TimestampMixin, Model):
     major_id = fk("major.id", _l("Major"))
     major = relationship("Major", info={"label": _l("Major")})
     major_text = col(String(128), _l("Major (free text)"))
+    employer = col(String(128), _l("Employer"))  # D4: social candidates (社会考生)
     verify_state = code_col(VerifyState, _l("Verification state"), default=VerifyState.NO_PHOTO)
     realname_verified = col(Boolean, _l("Real-name verified"), default=False, nullable=False)
     photo_id = fk("attachment.id", _l("Photo"), use_alter=True)

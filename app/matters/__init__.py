@@ -33,15 +33,16 @@ PERSON_OR_INSTITUTION = frozenset({CANDIDATE, INSTITUTION})
 INSTITUTION_ONLY = frozenset({INSTITUTION})
 
 
-def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None, on_approve=(), on_refuse=()):
-    """A review chain: draft → stage 1 → … → done, with return and refusal."""
+def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None, on_approve=(), on_refuse=(),
+          on_submit=(), on_withdraw=(), on_return=()):
+    """A review chain: draft → stage 1 → … → done, with return and refusal (effects per outcome)."""
     states = [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + [
         State(s, STAGES[s][0], S.IN_PROGRESS) for s in stages]
     first, last = stages[0], stages[-1]
     transitions = [
-        T("submit", _l("Submit"), "draft", first, applicant_only=True),
-        T("resubmit", _l("Resubmit"), "returned", first, applicant_only=True),
-        T("withdraw", _l("Withdraw"), first, "withdrawn", applicant_only=True),
+        T("submit", _l("Submit"), "draft", first, applicant_only=True, effects=tuple(on_submit)),
+        T("resubmit", _l("Resubmit"), "returned", first, applicant_only=True, effects=tuple(on_submit)),
+        T("withdraw", _l("Withdraw"), first, "withdrawn", applicant_only=True, effects=tuple(on_withdraw)),
     ]
     for i, stage in enumerate(stages):
         roles = STAGES[stage][1]
@@ -53,7 +54,7 @@ def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=No
             T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert, institution_key=institution_key,
               effects=tuple(on_approve) if nxt == "done" else ()),
             T(f"return_{stage}", _l("Return for correction"), stage, "returned", roles,
-              assignee_only=expert, opinion=True, institution_key=institution_key),
+              assignee_only=expert, opinion=True, institution_key=institution_key, effects=tuple(on_return)),
         ]
     transitions.append(T("refuse", _l("Refuse"), last, "refused", STAGES[last][1], opinion=True,
                          effects=tuple(on_refuse)))
@@ -85,10 +86,28 @@ CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information cha
                            INST_ASSOC)
 MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC,
                                filers=PERSON_OR_INSTITUTION)
-PILOT_APPLICATION = chain("pilot_application", _l("Pilot certificate application"), Cat.INSTITUTION, None, ASSOC,
-                          filers=INSTITUTION_ONLY)
-SITE_APPLICATION = chain("site_application", _l("Assessment site application"), Cat.INSTITUTION, None, ASSOC,
-                         filers=INSTITUTION_ONLY)
+def _object_status(status):
+    """D1/D3/D14: the reviewed row (matter.object_type/object_id) takes the review's outcome."""
+    def effect(matter, _t, _user):
+        from app.services.institution_ops import set_reviewed_status
+
+        set_reviewed_status(matter, status)
+    effect.__name__ = f"object_{status}"
+    return effect
+
+
+def reviewed_object(code, name, deadline=None):
+    """A row an institution files for the association's review: submitting makes it 审核中,
+    approval 审核通过, a return or refusal 审核退回 (the matter carries the opinion)."""
+    return chain(code, name, Cat.INSTITUTION, deadline, ASSOC, filers=INSTITUTION_ONLY,
+                 on_submit=[_object_status("reviewing")], on_withdraw=[_object_status("not_submitted")],
+                 on_approve=[_object_status("approved")], on_return=[_object_status("returned")],
+                 on_refuse=[_object_status("returned")])
+
+
+PILOT_APPLICATION = reviewed_object("pilot_application", _l("Pilot certificate application"))
+SITE_APPLICATION = reviewed_object("site_application", _l("Assessment site application"))
+WEEKLY_REPORT = reviewed_object("weekly_report", _l("Weekly report"), deadline=5)
 
 
 def _institution_decided(status, activate):

@@ -32,7 +32,19 @@ from sqlalchemy import inspect as sa_inspect
 from app.extensions import db
 from app.services import files
 from app.services import registration as registration_service
-from models import Attachment, Certificate, Education, ExamPlan, Person, Registration, WorkExperience
+from models import (
+    Attachment,
+    Certificate,
+    Education,
+    ExamPlan,
+    ExamSession,
+    Person,
+    Registration,
+    Room,
+    SeatAssignment,
+    Site,
+    WorkExperience,
+)
 from models.enums import EducationLevel, Gender, IdType, RegistrationCategory, RegistrationStatus, SectionCode
 
 log = logging.getLogger(__name__)
@@ -105,8 +117,9 @@ class Sheet(FPDF):
 
     FAMILY = "cjk"
 
-    def __init__(self, title, footer_note="", config=None):
+    def __init__(self, title, footer_note="", config=None, first_page=True, numbered=True):
         super().__init__(orientation="P", unit="mm", format="A4")
+        self.numbered = numbered  # page numbers in the footer (not on stickers and tickets)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=BOTTOM)
         self.set_title(title)
@@ -125,17 +138,20 @@ class Sheet(FPDF):
         self._widths = {}
         self.footer_note = self.clean(footer_note)
         # "第 {page} 页 / 共 {nb} 页": fpdf2 puts the page count in for {nb} at output
-        self.alias_nb_pages("{nb}")
+        self.alias_nb_pages("{nb}" if numbered else None)
         self._page_pattern = self.clean(_("Page %(page)s of %(pages)s", page="{page}", pages="{nb}"))
         self.set_draw_color(*RULE)
         self.set_line_width(0.25)
         self.set_font(self.FAMILY, size=BODY_PT)
-        self.add_page()
+        if first_page:
+            self.add_page()
 
     # text -------------------------------------------------------------------------------
     def clean(self, value):
         """Text the font can draw: line breaks kept, control characters dropped, missing glyphs □."""
         text = "" if value is None else str(value)
+        if text.isprintable() and self._drawable.issuperset(map(ord, text)):
+            return text  # the common case, checked at C speed
         out = []
         for ch in text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "):
             if ch == "\n" or ord(ch) in self._drawable:
@@ -150,12 +166,15 @@ class Sheet(FPDF):
         return "".join(out)
 
     def footer(self):
+        if not self.numbered and not self.footer_note:
+            return
         self.set_y(-11)
         self.set_font(self.FAMILY, size=8)
         self.set_text_color(90, 90, 90)
         half = self.epw / 2
         self.cell(half, 5, self.footer_note, align="L")
-        self.cell(half, 5, self._page_pattern.replace("{page}", str(self.page_no())), align="R")
+        if self.numbered:
+            self.cell(half, 5, self._page_pattern.replace("{page}", str(self.page_no())), align="R")
         self.set_text_color(0, 0, 0)
 
     # blocks -----------------------------------------------------------------------------
@@ -743,6 +762,504 @@ def application_form(registration, full_id_number=True):
 def pledge(registration, full_id_number=True):
     """诚信承诺书 of a registration as PDF bytes."""
     return PLEDGE.render(registration, full_id_number=full_id_number)
+
+
+# --- room printables (D11, B10): door sticker, desk stickers, sign-in sheet, admission ticket ---
+# One Sheet per PDF however many rooms or tickets it holds: the font is loaded and subset once,
+# each photo is decoded and shrunk once (``PhotoCache``) and embedded once (fpdf2 keeps images by
+# content).  The page templates draw with plain cells and rectangles: a ticket costs about what
+# fpdf2 alone needs to draw the same page (benchmarks/admission_tickets.py).
+TICKET_PHOTO_PX = (240, 320)  # 30 × 40 mm at ~200 dpi: sharp on paper, a few KB per candidate
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+EM_MM = 25.4 / 72  # 1 pt in mm
+
+
+class PhotoCache:
+    """Attachment id -> a small JPEG (bytes) of the photo, decoded once per person; None when unreadable."""
+
+    def __init__(self, size=TICKET_PHOTO_PX):
+        self.size = size
+        self._done = {}
+
+    def get(self, attachment_id):
+        if not attachment_id:
+            return None
+        if attachment_id not in self._done:
+            attachment = db.session.get(Attachment, attachment_id)
+            data = None
+            if attachment is not None:
+                with open(files.path_of(attachment), "rb") as fh:
+                    data = fh.read(MAX_PHOTO_BYTES + 1)
+            self._done[attachment_id] = self.shrink(data) if data and len(data) <= MAX_PHOTO_BYTES else None
+        return self._done[attachment_id]
+
+    def shrink(self, source):
+        """Photo bytes -> JPEG bytes no larger than ``size``, or None."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
+                with Image.open(io.BytesIO(source), formats=["JPEG", "PNG"]) as image:
+                    if image.format == "JPEG" and image.mode == "RGB" \
+                            and image.width <= 2 * self.size[0] and image.height <= 2 * self.size[1]:
+                        image.verify()
+                        return source  # already a small JPEG (photos are re-encoded at upload): embedded as is
+                    image.draft("RGB", self.size)  # JPEG: decode at a reduced scale straight away
+                    image = image.convert("RGB")
+                    image.thumbnail(self.size)
+                    out = io.BytesIO()
+                    image.save(out, "JPEG", quality=85)
+                    return out.getvalue()
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+            log.warning("a photo cannot be read for a room printable")
+            return None
+
+    def of(self, registration):
+        return self.get(registration.photo_id) or self.get(registration.person.photo_id)
+
+
+def _span(start, end):
+    if not start:
+        return ""
+    if end and end.date() == start.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    return f"{start:%Y-%m-%d %H:%M}" + (f" – {end:%Y-%m-%d %H:%M}" if end else "")
+
+
+def _room_facts(room, session):
+    site = room.site
+    plan = session.exam_plan
+    return {
+        "exam_name": plan.name if plan else "",
+        "room_name": room.name,
+        "site_name": site.name if site else "",
+        "address": (site.address if site else "") or (plan.location if plan else "") or "",
+        "session_name": session.name,
+        "subject": session.subject.name if session.subject else "",
+        "time": _span(session.starts_at, session.ends_at),
+    }
+
+
+def room_context(room, session, seats, photos=None, with_photos=True):
+    """One room in one session: facts, labels and one row per seat (sorted by seat number)."""
+    photos = photos if photos is not None else PhotoCache()
+    seats = sorted(seats, key=lambda s: s.seat_no)
+    facts = _room_facts(room, session)
+    rows = [{"seat": f"{s.seat_no:02d}", "name": s.registration.person.name,
+             "id_number": s.registration.person.id_number_masked, "ticket_no": s.ticket_no,
+             "photo": photos.of(s.registration) if with_photos else None} for s in seats]
+    seat_range = f"{rows[0]['seat']} – {rows[-1]['seat']}" if rows else ""
+    return {
+        **facts,
+        "seats": rows,
+        "seat_range": seat_range,
+        "count": str(len(rows)),
+        "labels": {
+            "room": label(Room, "name"), "site": label(Room, "site"), "session": label(SeatAssignment, "session"),
+            "subject": label(ExamSession, "subject"), "time": _("Exam time"), "seat": label(SeatAssignment, "seat_no"),
+            "seats": _("Seat numbers"), "count": _("Number of candidates"), "name": label(Person, "name"),
+            "id_number": label(Person, "id_number_masked"), "ticket_no": label(SeatAssignment, "ticket_no"),
+            "photo": label(Registration, "photo_id"), "signature": _("Candidate's signature"),
+            "address": label(Site, "address"), "exam": label(Registration, "exam_plan"),
+        },
+        "door_title": _("Exam room"),
+        "door_note": _("Please check your room and seat number before entering; take your seat by number."),
+        "signin_title": _("Sign-in sheet"),
+        "signin_totals": _("Expected: %(count)s   Present: ______   Absent: ______", count=len(rows)),
+        "signin_invigilators": _("Invigilators' signatures: ________________  ________________"),
+        "desk_title": _("Desk sticker"),
+        "doc_title": f"{facts['exam_name']} {room.name} {session.name}",
+        "footer": f"{facts['exam_name']} · {room.name} · {session.name}",
+    }
+
+
+def ticket_rules():
+    return _("1. Bring this admission ticket and the original of the ID document used to register; "
+             "without both you may not sit the exam.\n"
+             "2. Arrive 30 minutes before the start; candidates more than 15 minutes late may not enter, "
+             "and nobody may leave within 30 minutes of the start.\n"
+             "3. Sit at the seat whose number is printed on this ticket and put the ticket and the ID document "
+             "on the top left of the desk for checking.\n"
+             "4. Mobile phones, smart watches and other electronic devices, books and notes may not be taken "
+             "to the seat; switch them off and leave them where the invigilators say.\n"
+             "5. Obey the exam rules and the invigilators' instructions; cheating is dealt with under the "
+             "rules and recorded in the integrity file.\n"
+             "6. Keep this ticket until the results are published; it is needed for a score re-check.")
+
+
+@functools.lru_cache(maxsize=8)
+def _ticket_labels(locale):
+    """The ticket's fixed words in one locale, looked up once (not 10,000 times in a batch)."""
+    return {
+        "title": _("Admission ticket"), "photo": label(Registration, "photo_id"),
+        "ticket_no": label(SeatAssignment, "ticket_no"), "name": label(Person, "name"),
+        "gender": label(Person, "gender"), "id_number": label(Person, "id_number_masked"),
+        "subjects": label(Registration, "subjects"), "site": label(Room, "site"), "address": label(Site, "address"),
+        "headings": [label(SeatAssignment, "session"), label(ExamSession, "subject"), _("Exam time"),
+                     label(SeatAssignment, "room"), label(SeatAssignment, "seat_no")],
+        "rules_title": _("Notes for candidates"), "rules": ticket_rules(),
+        "genders": {g.value: str(g.label) for g in Gender},
+    }
+
+
+def ticket_context(registration, seats, photos=None):
+    """The admission ticket of a registration: its published (or given) seats, one line per sitting."""
+    from flask_babel import get_locale
+
+    photos = photos if photos is not None else PhotoCache()
+    words = _ticket_labels(str(get_locale()))
+    person = registration.person
+    plan = registration.exam_plan
+    seats = sorted(seats, key=lambda s: (s.session.starts_at, s.session_id))
+    first = seats[0] if seats else None
+    room = first.room if first else None
+    site = room.site if room is not None and room.site is not None else (
+        registration.exam_site.site if registration.exam_site else None)
+    ticket_numbers = list(dict.fromkeys(s.ticket_no for s in seats))
+    subjects = "、".join(rs.subject.name for rs in registration.subjects if rs.subject is not None)
+    return {
+        "doc_title": words["title"],
+        "title": words["title"],
+        "exam_name": plan.name if plan else "",
+        "photo": photos.of(registration),
+        "photo_label": words["photo"],
+        "facts": [
+            (words["ticket_no"], " / ".join(ticket_numbers)),
+            (words["name"], person.name),
+            (words["gender"], words["genders"].get(person.gender, person.gender or "")),
+            (words["id_number"], person.id_number_masked),
+            (words["subjects"], subjects),
+            (words["site"], site.name if site else ""),
+            (words["address"], (site.address if site else "") or (plan.location if plan else "") or ""),
+        ],
+        "headings": words["headings"],
+        "sittings": [[s.session.name, s.session.subject.name if s.session.subject else "",
+                      _span(s.session.starts_at, s.session.ends_at), s.room.name, f"{s.seat_no:02d}"]
+                     for s in seats],
+        "rules_title": words["rules_title"],
+        "rules": words["rules"],
+        "footer": "",
+    }
+
+
+# page templates -------------------------------------------------------------------------------
+def _text(sheet, x, y, w, h, text, size, style="", align="L", shrink=True):
+    """One line of ``text`` in a box, made smaller rather than leave the box."""
+    text = sheet.clean(text)
+    sheet.set_font(sheet.FAMILY, style, size)
+    if shrink and len(text) * size * EM_MM > w - 1:  # no glyph is wider than 1 em: most lines need no measuring
+        width = sheet._token_width(text)
+        if width > w - 1 and width > 0:
+            size = max(5.0, size * (w - 1) / width)
+            sheet.set_font(sheet.FAMILY, style, size)
+    sheet.set_xy(x, y)
+    sheet.cell(w, h, text, align=align)
+
+
+def _lines(sheet, x, y, w, text, size, line_h, style=""):
+    """Wrapped running text from (x, y); returns the y below it.  The same text (the rules on
+    every ticket) is cleaned and broken into lines once per document."""
+    sheet.set_font(sheet.FAMILY, style, size)
+    cache = sheet.__dict__.setdefault("_wrapped", {})
+    key = (text, w, style, size)
+    lines = cache.get(key)
+    if lines is None:
+        lines = cache[key] = [line for para in sheet.clean(text).split("\n") for line in sheet.wrap(para, w)]
+    for line in lines:
+        sheet.set_xy(x, y)
+        sheet.cell(w, line_h, line)
+        y += line_h
+    return y
+
+
+def _photo_box(sheet, x, y, w, h, photo, caption):
+    sheet.rect(x, y, w, h)
+    if photo is not None:
+        sheet.image(io.BytesIO(photo), x + 0.6, y + 0.6, w - 1.2, h - 1.2, keep_aspect_ratio=True)
+    else:
+        _text(sheet, x, y + h / 2 - 3, w, 6, caption, 8, align="C")
+
+
+def draw_door_sticker(sheet, c):
+    sheet.add_page()
+    L = c["labels"]
+    left, width = MARGIN, sheet.epw
+    sheet.set_line_width(1.2)
+    sheet.rect(left - 3, MARGIN - 3, width + 6, 297 - 2 * MARGIN + 6)
+    sheet.set_line_width(0.25)
+    _text(sheet, left, 28, width, 12, c["exam_name"], 20, sheet.bold, "C")
+    _text(sheet, left, 50, width, 14, c["door_title"], 28, sheet.bold, "C")
+    _text(sheet, left, 72, width, 40, c["room_name"], 72, sheet.bold, "C")
+    sheet.set_line_width(0.8)
+    sheet.line(left + 10, 122, left + width - 10, 122)
+    sheet.set_line_width(0.25)
+    y = 134
+    for name, value in ((L["site"], c["site_name"]), (L["address"], c["address"]), (L["session"], c["session_name"]),
+                        (L["subject"], c["subject"]), (L["time"], c["time"]), (L["seats"], c["seat_range"]),
+                        (L["count"], c["count"])):
+        if not value:
+            continue
+        _text(sheet, left + 12, y, 48, 14, name, 18, sheet.bold, "R")
+        _text(sheet, left + 64, y, width - 76, 14, "：" + value, 18)
+        y += 17
+    _text(sheet, left, 255, width, 8, c["door_note"], 12, align="C")
+
+
+DESK_COLS, DESK_ROWS, DESK_W, DESK_H = 2, 5, 88, 52
+
+
+def draw_desk_stickers(sheet, c):
+    L = c["labels"]
+    per_page = DESK_COLS * DESK_ROWS
+    gap_x = sheet.epw - DESK_COLS * DESK_W
+    for i, seat in enumerate(c["seats"]):
+        if i % per_page == 0:
+            sheet.add_page()
+        col, row = i % DESK_COLS, (i % per_page) // DESK_COLS
+        x, y = MARGIN + col * (DESK_W + gap_x), MARGIN + row * (DESK_H + 2)
+        sheet.set_dash_pattern(dash=1.5, gap=1.2)
+        sheet.rect(x, y, DESK_W, DESK_H)
+        sheet.set_dash_pattern()
+        _text(sheet, x + 3, y + 3, DESK_W - 6, 6, c["exam_name"], 9, align="L")
+        _text(sheet, x + 3, y + 11, 20, 5, L["seat"], 9, align="C")
+        _text(sheet, x + 3, y + 16, 20, 16, seat["seat"], 30, sheet.bold, "C")
+        info_x = x + 26
+        info_w = DESK_W - 26 - 28
+        _text(sheet, info_x, y + 12, info_w, 9, seat["name"], 16, sheet.bold)
+        _text(sheet, info_x, y + 23, info_w, 5, L["ticket_no"], 8)
+        _text(sheet, info_x, y + 28, info_w, 6, seat["ticket_no"], 11)
+        _text(sheet, x + 3, y + DESK_H - 10, DESK_W - 34, 6, f"{c['room_name']} · {c['session_name']}", 9)
+        _photo_box(sheet, x + DESK_W - 27, y + 10, 24, 32, seat["photo"], L["photo"])
+    if not c["seats"]:
+        sheet.add_page()
+
+
+SIGNIN_WIDTHS = (14, 24, 30, 44, 36, 32)
+SIGNIN_ROW_H, SIGNIN_HEAD_H = 26, 9
+
+
+def _signin_head(sheet, c, first):
+    L = c["labels"]
+    y = MARGIN
+    if first:
+        _text(sheet, MARGIN, y, sheet.epw, 9, c["exam_name"], 15, sheet.bold, "C")
+        y += 10
+    _text(sheet, MARGIN, y, sheet.epw, 10, c["signin_title"], 18, sheet.bold, "C")
+    y += 12
+    facts = f"{L['site']}：{c['site_name']}    {L['room']}：{c['room_name']}    {L['session']}：{c['session_name']}"
+    _text(sheet, MARGIN, y, sheet.epw, 6, facts, 10)
+    y += 6
+    _text(sheet, MARGIN, y, sheet.epw, 6, f"{L['time']}：{c['time']}    {L['subject']}：{c['subject']}", 10)
+    y += 8
+    sheet.set_fill_color(*SHADE)
+    x = MARGIN
+    for heading, w in zip((L["seat"], L["photo"], L["name"], L["id_number"], L["ticket_no"], L["signature"]),
+                          SIGNIN_WIDTHS, strict=True):
+        sheet.rect(x, y, w, SIGNIN_HEAD_H, style="DF")
+        _text(sheet, x, y, w, SIGNIN_HEAD_H, heading, 9.5, sheet.bold, "C")
+        x += w
+    sheet.set_fill_color(255)
+    return y + SIGNIN_HEAD_H
+
+
+def draw_sign_in_sheet(sheet, c):
+    L = c["labels"]
+    bottom = 297 - BOTTOM - 2
+    sheet.add_page()
+    y = _signin_head(sheet, c, True)
+    for seat in c["seats"]:
+        if y + SIGNIN_ROW_H > bottom:
+            sheet.add_page()
+            y = _signin_head(sheet, c, False)
+        x = MARGIN
+        values = (seat["seat"], None, seat["name"], seat["id_number"], seat["ticket_no"], "")
+        for value, w in zip(values, SIGNIN_WIDTHS, strict=True):
+            sheet.rect(x, y, w, SIGNIN_ROW_H)
+            if value is None:
+                _photo_box(sheet, x + 1.5, y + 1.5, w - 3, SIGNIN_ROW_H - 3, seat["photo"], L["photo"])
+            elif value:
+                _text(sheet, x + 1, y, w - 2, SIGNIN_ROW_H, value, 10.5 if w > 20 else 12, align="C")
+            x += w
+        y += SIGNIN_ROW_H
+    if y + 22 > bottom:
+        sheet.add_page()
+        y = MARGIN
+    _text(sheet, MARGIN, y + 4, sheet.epw, 8, c["signin_totals"], 11)
+    _text(sheet, MARGIN, y + 13, sheet.epw, 8, c["signin_invigilators"], 11)
+
+
+def draw_ticket(sheet, c):
+    sheet.add_page()
+    left, width = MARGIN, sheet.epw
+    _text(sheet, left, 18, width, 9, c["exam_name"], 15, sheet.bold, "C")
+    _text(sheet, left, 29, width, 12, c["title"], 24, sheet.bold, "C")
+    # the facts beside the photo: label | value rows, the photo box on the right
+    y0, row_h, label_w, photo_w = 46, 10, 30, 42
+    value_w = width - label_w - photo_w
+    sheet.set_fill_color(*SHADE)
+    for i, (name, value) in enumerate(c["facts"]):
+        y = y0 + i * row_h
+        sheet.rect(left, y, label_w, row_h, style="DF")
+        _text(sheet, left, y, label_w, row_h, name, 10.5, sheet.bold, "C")
+        sheet.rect(left + label_w, y, value_w, row_h)
+        _text(sheet, left + label_w + 2, y, value_w - 4, row_h, value, 13 if i < 2 else 11)
+    sheet.set_fill_color(255)
+    photo_h = len(c["facts"]) * row_h
+    sheet.rect(left + label_w + value_w, y0, photo_w, photo_h)
+    _photo_box(sheet, left + label_w + value_w + 4, y0 + (photo_h - 45) / 2, photo_w - 8, 45, c["photo"],
+               c["photo_label"])
+    # one line per sitting
+    y = y0 + photo_h + 6
+    widths = (24, 36, 50, 48, 22)
+    sheet.set_fill_color(*SHADE)
+    x = left
+    for heading, w in zip(c["headings"], widths, strict=True):
+        sheet.rect(x, y, w, 9, style="DF")
+        _text(sheet, x, y, w, 9, heading, 10, sheet.bold, "C")
+        x += w
+    sheet.set_fill_color(255)
+    y += 9
+    for sitting in c["sittings"][:8]:
+        x = left
+        for value, w in zip(sitting, widths, strict=True):
+            sheet.rect(x, y, w, 9)
+            _text(sheet, x + 1, y, w - 2, 9, value, 10.5, align="C")
+            x += w
+        y += 9
+    # the rules
+    y += 7
+    _text(sheet, left, y, width, 8, c["rules_title"], 13, sheet.bold, "C")
+    y += 10
+    top = y
+    y = _lines(sheet, left + 4, y + 3, width - 8, c["rules"], 10.5, 6.2)
+    sheet.rect(left, top, width, y - top + 3)
+
+
+def _room_sheet(title, footer="", numbered=False):
+    return Sheet(title, footer, first_page=False, numbered=numbered)
+
+
+ROOM_PAGES = {"door": draw_door_sticker, "desk": draw_desk_stickers, "signin": draw_sign_in_sheet}
+
+
+def room_pdf(kind, room, session, seats):
+    """门贴, 桌贴 or 签到表 of one room in one session as PDF bytes."""
+    context = room_context(room, session, seats, with_photos=kind != "door")
+    sheet = _room_sheet(context["doc_title"], context["footer"] if kind == "signin" else "", kind == "signin")
+    ROOM_PAGES[kind](sheet, context)
+    return bytes(sheet.output())
+
+
+def tickets_pdf(contexts, progress=None, every=200):
+    """Admission tickets, one a page, in one document; ``progress(done)`` now and then."""
+    sheet = _room_sheet(_("Admission ticket"))
+    done = 0
+    for context in contexts:
+        draw_ticket(sheet, context)
+        done += 1
+        if progress is not None and done % every == 0:
+            progress(done)
+    if not done:
+        sheet.add_page()
+    return bytes(sheet.output())
+
+
+def ticket_pdf(registration, seats):
+    """准考证 of one registration as PDF bytes."""
+    return tickets_pdf([ticket_context(registration, seats)])
+
+
+# what to print: queries, scope, the batch job -------------------------------------------------
+def _seat_query():
+    from sqlalchemy.orm import joinedload
+
+    return db.session.query(SeatAssignment).options(
+        joinedload(SeatAssignment.registration).joinedload(Registration.person),
+        joinedload(SeatAssignment.registration).selectinload(Registration.subjects),
+        joinedload(SeatAssignment.session), joinedload(SeatAssignment.room).joinedload(Room.site))
+
+
+def published_seats(registration):
+    """The published seats of a registration (empty until tickets are published)."""
+    return _seat_query().filter(SeatAssignment.registration_id == registration.id,
+                                SeatAssignment.published.is_(True)).all()
+
+
+def rooms_in_scope(session_id, user):
+    """[(room, number of seats)] of a session the user may print (an institution: its own rooms)."""
+    from sqlalchemy import func
+
+    from app.scoping import scope_clause
+
+    query = (db.session.query(Room, func.count(SeatAssignment.id))
+             .join(SeatAssignment, SeatAssignment.room_id == Room.id)
+             .filter(SeatAssignment.session_id == session_id).group_by(Room.id).order_by(Room.name))
+    clause = scope_clause(Room, {"Institution": "institution_id"}, user)
+    if clause is not None:
+        query = query.filter(clause)
+    return query.all()
+
+
+def room_seats(session_id, room_id):
+    return _seat_query().filter(SeatAssignment.session_id == session_id, SeatAssignment.room_id == room_id).all()
+
+
+def render_batch(session, rooms, kinds, progress=None):
+    """Every chosen printable of every room of a session, in one PDF (rooms in order, kinds grouped per room)."""
+    photos = PhotoCache()
+    sheet = _room_sheet(f"{session.exam_plan.name if session.exam_plan else ''} {session.name}")
+    done = 0
+    for room in rooms:
+        seats = room_seats(session.id, room.id)
+        context = room_context(room, session, seats, photos)
+        for kind in kinds:
+            if kind in ROOM_PAGES:
+                ROOM_PAGES[kind](sheet, context)
+        if "tickets" in kinds:
+            by_registration = {}
+            for other in _seat_query().filter(SeatAssignment.registration_id.in_({s.registration_id for s in seats})):
+                if other.session.exam_plan_id == session.exam_plan_id:
+                    by_registration.setdefault(other.registration_id, []).append(other)
+            for seat in sorted(seats, key=lambda s: s.seat_no):
+                draw_ticket(sheet, ticket_context(seat.registration, by_registration[seat.registration_id], photos))
+                done += 1
+                if progress is not None and done % 50 == 0:
+                    progress(done)
+        else:
+            done += len(seats)
+            if progress is not None:
+                progress(done)
+        db.session.expire_all()  # keep the identity map small over thousands of seats
+    if sheet.page == 0:
+        sheet.add_page()
+    return bytes(sheet.output()), sheet.page
+
+
+def run_batch_job(job_id, user_id, session_id, room_ids, kinds):
+    """The batch job: render, store as an Attachment of the user's institution, finish with its id."""
+    from app.services import jobs
+
+    try:
+        from models import PlatformUser
+
+        user = db.session.get(PlatformUser, user_id)
+        session = db.session.get(ExamSession, session_id)
+        allowed = {room.id: room for room, _count in rooms_in_scope(session_id, user)}
+        rooms = [allowed[i] for i in room_ids if i in allowed] if room_ids else list(allowed.values())
+        total = sum(count for room, count in rooms_in_scope(session_id, user) if room.id in {r.id for r in rooms})
+        jobs.progress(job_id, 0, total)
+        data, pages = render_batch(session, rooms, kinds,
+                                   progress=lambda done: jobs.progress(job_id, min(done, total)))
+        name = f"{session.exam_plan.name if session.exam_plan else ''}-{session.name}.pdf"
+        item = files.store(data, name, "application/pdf", "printables", user=user,
+                           institution_id=user.institution_id if user else None)
+        db.session.commit()
+        jobs.finish(job_id, {"attachment_id": item.id,
+                             "message": _("%(rooms)s rooms, %(pages)s pages.", rooms=len(rooms),
+                                          pages=pages)})
+    except Exception as exc:
+        log.exception("printables job %s failed", job_id)
+        jobs.fail(job_id, exc)  # recorded on the job; the page shows it
 
 
 # --- the signed scan uploaded back (B9) ---------------------------------------------------

@@ -14,6 +14,7 @@ from app import workflow
 from app.extensions import db
 from app.matters import REVIEWER_KEY
 from app.services import files, notifications, photos, seats
+from app.workdays import add_workdays
 from app.workflow import WorkflowError
 from models import (
     Attachment,
@@ -26,6 +27,7 @@ from models import (
     Major,
     MaterialEntry,
     Matter,
+    MatterHistory,
     Order,
     Registration,
     RegistrationSubject,
@@ -725,6 +727,28 @@ def submit(registration, user):
     matter.payload = {**(matter.payload or {}), REVIEWER_KEY: registration.institution_id
                       if plan.reviewer == Reviewer.INSTITUTION.value else None}
     _apply(matter, "resubmit" if matter.state == "returned" else "submit", user)
+
+
+def file_submitted(registration, user):
+    """D7: a registration an institution filed in a batch (already submitted, its seat held) gets
+    its review matter in the same transaction, at 待审核 with its history and due date."""
+    plan = registration.exam_plan
+    mtype = workflow.REGISTRY["exam_registration"]
+    now = datetime.datetime.now()
+    matter = Matter(business_no=workflow.allocate_business_no(now), type_code="exam_registration",
+                    title=str(_l("Exam registration: %(exam)s", exam=plan.name)), state="submitted",
+                    status=mtype.state("submitted").status.value, applicant_id=user.id,
+                    institution_id=registration.institution_id, object_type="Registration",
+                    object_id=registration.id, filed_at=now,
+                    due_date=add_workdays(now.date(), plan.review_workdays),
+                    payload={"deadline_workdays": plan.review_workdays, REVIEWER_KEY: registration.institution_id
+                             if plan.reviewer == Reviewer.INSTITUTION.value else None})
+    db.session.add(matter)
+    db.session.flush()
+    db.session.add(MatterHistory(matter_id=matter.id, transition="submit", from_state="draft",
+                                 to_state="submitted", actor_id=user.id, at=now))
+    registration.matter_id = matter.id
+    return matter
 
 
 def _apply(matter, name, user, opinion=None):

@@ -1,10 +1,10 @@
-"""candidate imports (issue 5)
+"""candidate imports (issue 5): the employer of social candidates (D4)
 
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
@@ -13,8 +13,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("employer", sa.String(length=128), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("employer")

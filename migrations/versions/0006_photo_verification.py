@@ -1,5 +1,8 @@
 """photo verification (issue 5)
 
+No schema change: photos are attachments (person.photo_id), the states are
+person.verify_state (D6), imports and batch checks are job rows with their report.
+
 Revision ID: 0006
 Revises: 0005
 """

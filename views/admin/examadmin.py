@@ -1,6 +1,7 @@
 """考务: registrations, rooms, invigilators, scheduling, scores, reports (payments: views/admin/finance.py)."""
 from flask_babel import lazy_gettext as _l
 
+from app.services import institution_ops
 from models import (
     ExamResult,
     ExamSession,
@@ -13,6 +14,7 @@ from models import (
     SeatAssignment,
     WeeklyReport,
 )
+from views.admin.institution_ops import ReviewedRowView
 from views.base import model_api, model_view
 
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
@@ -40,8 +42,19 @@ InvigilatorAssignmentView = model_view(InvigilatorAssignment, list_columns=["ses
 ScoreView = model_view(Score, list_columns=["registration", "subject", "score", "absent"], search_columns=["absent"])
 ExamResultView = model_view(ExamResult, list_columns=["registration", "total", "passed", "published_at"],
                             search_columns=["passed", "published_at"])
-WeeklyReportView = model_view(WeeklyReport, list_columns=["institution", "week_start", "registrations", "status"],
-                              search_columns=["institution", "week_start", "status"])
+def _weekly_numbers(self, item):
+    """D14: the numbers come from the institution's data, the text from the institution."""
+    self._guarded(item)
+    if item.institution_id and item.week_start:
+        item.registrations = institution_ops.week_numbers(item.institution_id, item.week_start)
+
+
+WEEKLY_FORM = ["institution", "week_start", "training_delivered", "issues"]
+WeeklyReportView = model_view(WeeklyReport, base=ReviewedRowView,
+                              list_columns=["institution", "week_start", "registrations", "status"],
+                              search_columns=["institution", "week_start", "status"],
+                              add_columns=WEEKLY_FORM, edit_columns=WEEKLY_FORM)
+WeeklyReportView.pre_add = WeeklyReportView.pre_update = _weekly_numbers
 
 MENU = [
     (RegistrationView, _l("Registrations")),

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.services import exam_plans, registration
 from models import CertificateType, EligibilityRule, ExamPlan, ExamSite, PilotApplication, Site, Subject
 from models.enums import ExamStatus, RegistrationCategory, SectionCode
+from views.admin.institution_ops import ReviewedRowView
 from views.base import PlatformModelView, model_api, model_view
 
 CATEGORY = ("Exams", _l("Exams"))
@@ -157,14 +158,17 @@ EligibilityRuleView = model_view(EligibilityRule, base=EligibilityRuleBase, list
                                  formatters_columns={"kind": lambda v: registration.RULE_KINDS[v][0]
                                                      if v in registration.RULE_KINDS else v,
                                                      "params": lambda v: json.dumps(v or {}, ensure_ascii=False)})
-SiteView = model_view(Site, list_columns=["code", "name", "institution", "certificate_type", "region", "status"],
+SiteView = model_view(Site, base=ReviewedRowView,
+                      list_columns=["code", "name", "institution", "certificate_type", "region", "status"],
                       search_columns=["code", "name", "institution", "status"])
 ExamSiteView = model_view(ExamSite, list_columns=["exam_plan", "site", "quota", "seats_taken"],
                           search_columns=["exam_plan", "site"])
 PilotApplicationView = model_view(
-    PilotApplication,
-    list_columns=["institution", "certificate_type", "year", "batch", "requested_count", "approved_count", "status"],
-    search_columns=["institution", "certificate_type", "year", "status"])
+    PilotApplication, base=ReviewedRowView,
+    list_columns=["institution", "certificate_type", "year", "batch", "requested_count", "approved_count",
+                  "used_quota", "status"],
+    search_columns=["institution", "certificate_type", "year", "status"],
+    label_columns={"used_quota": _l("Used quota")})
 
 MENU = [
     (CertificateTypeView, _l("Certificate catalogue")),

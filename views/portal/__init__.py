@@ -552,4 +552,4 @@ def realname():
 
 
 # the registration wizard, payments and printables add their routes to this blueprint
-from views.portal import payments, printables, wizard  # noqa: E402,F401
+from views.portal import payments, printables, tickets, wizard  # noqa: E402,F401
