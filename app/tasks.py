@@ -61,13 +61,13 @@ def import_photos(job_id, attachment_id, user_id, institution_id=None, rules=Non
 
 
 @celery.task(name="verify_photos")
-def verify_photos(job_id, person_ids, user_id):
-    """D6: 批量认证 of the chosen people."""
+def verify_photos(job_id, person_ids, user_id, checker_path=None):
+    """D6: 批量认证 of the chosen people, with the checker the request's configuration named."""
     from app.services import jobs
     from app.services.photo_check import verify_many
 
     try:
-        verify_many(job_id, person_ids, user_id)
+        verify_many(job_id, person_ids, user_id, checker_path)
     except Exception as exc:  # recorded on the job; the page shows it
         jobs.fail(job_id, exc)
         return "failed"

@@ -57,6 +57,18 @@ def ctx(app):
         db.session.remove()
 
 
+def wait_for_job(client, job_id, timeout=60):
+    """A job's state once it is done or failed: at once in-process, a moment later on a real worker."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        state = client.get(f"/jobs/{job_id}").get_json()
+        if state["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
 def new_ip():
     """Each client comes from its own loopback address (the login limit is per IP)."""
     n = next(_ip_counter)

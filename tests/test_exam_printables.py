@@ -28,6 +28,7 @@ from models import (
     SeatAssignment,
     Site,
 )
+from tests.conftest import wait_for_job
 from tests.portal_helpers import new_id_number
 
 NAMES = ["李雪梅", "王建国", "赵丽娜", "欧阳明轩", "孙悦", "周子豪", "吴静怡", "郑浩然", "冯晓东", "陈思远",
@@ -233,7 +234,7 @@ def test_batch_job_produces_a_downloadable_pdf(app, font, login):
     page = c.get(r.headers["Location"])
     assert page.status_code == 200 and "job-progress" in page.text
     job_id = int(re.search(r"/exam-printables/jobs/(\d+)", r.headers["Location"]).group(1))
-    status = c.get(f"/jobs/{job_id}").json
+    status = wait_for_job(c, job_id)
     assert status["status"] == "done", status
     assert status["total"] == 6 and status["percent"] == 100
     with app.app_context():

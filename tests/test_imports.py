@@ -14,6 +14,7 @@ from app.extensions import db
 from app.identity import check_digit
 from app.services.import_types import name_pinyin
 from models import ExamSite, Institution, Invigilator, Person, PlatformUser, Registration, Room
+from tests.conftest import wait_for_job
 from tests.registration_helpers import make_exam
 
 _seq = itertools.count(1)
@@ -76,8 +77,7 @@ def upload(client, page, kind, data, filename="data.xlsx", **form):
 def job_of(client, response):
     assert response.status_code == 302, response.text[:500]
     job_id = int(re.search(r"/job/(\d+)", response.headers["Location"]).group(1))
-    state = client.get(f"/jobs/{job_id}").json
-    return state
+    return wait_for_job(client, job_id)
 
 
 def report_rows(client, state):

@@ -15,16 +15,10 @@ from app.demo import demo_id_number
 from app.extensions import db
 from models import Attachment, Institution, Job, Person, PlatformUser
 from models.enums import VerifyState
+from tests.conftest import wait_for_job
 
 W, H = 295, 413
 RED = (200, 20, 30)
-
-
-class PassingChecker:
-    """A photo check that always finds the face (the synthetic photos have none)."""
-
-    def check(self, person, data):
-        return True, None
 
 
 def photo(size=(W, H), background=RED, fmt="JPEG"):
@@ -110,6 +104,7 @@ def upload(client, data, **form):
                            content_type="multipart/form-data")
     assert response.status_code == 302, response.text[:500]
     job_id = int(re.search(r"/photoimport/report/(\d+)", response.headers["Location"]).group(1))
+    wait_for_job(client, job_id)
     page = client.get(f"/photoimport/report/{job_id}")
     assert page.status_code == 200
     with client.app.app_context():
@@ -291,11 +286,13 @@ def test_verify_and_manual_confirmation(app, login, people):
     c.post(f"/photoverificationview/action/confirm_info/{b}", token_from=token_page)
     assert state(app, b)[0] == VerifyState.PENDING.value  # not waiting for a manual confirmation
     # a pluggable check: a passing one makes 认证 → 信息准确, run as 批量认证 (a job)
-    app.config["PHOTO_CHECKER"] = f"{PassingChecker.__module__}.PassingChecker"
+    app.config["PHOTO_CHECKER"] = "tests.photo_checkers.PassingChecker"
     try:
         r = c.post("/photoverificationview/action_post", {"action": "batch_verify_info", "rowid": [str(b), str(c_id)]},
                    token_from=token_page)
         assert r.status_code == 302
+        done = wait_for_job(c, int(re.search(r"(\d+)\D*$", r.headers["Location"]).group(1)))
+        assert done["status"] == "done", done
         job_page = c.get(r.headers["Location"])
         assert job_page.status_code == 200 and "verify-summary" in job_page.text
     finally:

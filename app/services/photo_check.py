@@ -60,10 +60,14 @@ class FaceAndBackgroundChecker:
         return True, None
 
 
-def checker():
-    module, _sep, name = current_app.config.get(
-        "PHOTO_CHECKER", "app.services.photo_check.FaceAndBackgroundChecker").rpartition(".")
-    return getattr(importlib.import_module(module), name)()
+def checker_name():
+    return current_app.config.get("PHOTO_CHECKER", "app.services.photo_check.FaceAndBackgroundChecker")
+
+
+def checker(name=None):
+    """The configured checker (a job passes the name the requester's configuration chose)."""
+    module, _sep, cls = (name or checker_name()).rpartition(".")
+    return getattr(importlib.import_module(module), cls)()
 
 
 class VerifyError(ValueError):
@@ -102,14 +106,14 @@ def confirm(person):
     person.verify_state = VerifyState.ACCURATE.value
 
 
-def verify_many(job_id, person_ids, user_id):
+def verify_many(job_id, person_ids, user_id, checker_path=None):
     """批量认证 as a job: each person in the user's scope and waiting is checked and
     committed in turn; the result lists who needs manual confirmation and why."""
     user = db.session.get(PlatformUser, user_id)
     people = scope_query(user).filter(Person.id.in_(person_ids)).order_by(Person.id).all()
     total = len(people)
     jobs.progress(job_id, 0, total)
-    check = checker()
+    check = checker(checker_path)
     accurate, manual, skipped = 0, [], 0
     for n, person in enumerate(people, start=1):
         if person.verify_state != VerifyState.PENDING.value:

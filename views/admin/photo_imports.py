@@ -130,7 +130,8 @@ class PhotoVerificationView(PlatformModelView):
         if not ids:
             flash(_("None of the chosen people is waiting for verification."), "warning")
             return redirect(url_for(".list"))
-        job = jobs.start("photo_verify", g.user, tasks.verify_photos, ids, g.user.id, total=len(ids))
+        job = jobs.start("photo_verify", g.user, tasks.verify_photos, ids, g.user.id, photo_check.checker_name(),
+                         total=len(ids))
         return redirect(url_for(".job", job_id=job.id))
 
     @action("confirm_info", _l("Confirm manually"), confirmation=_l("Have you checked that the information is "
