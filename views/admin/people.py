@@ -38,9 +38,9 @@ PersonView = model_view(
                   "realname_verified"],
     search_columns=["name", "phone", "email", "institution", "source", "verify_state", "realname_verified"],
     show_columns=["name", "pinyin", "gender", "id_type", "id_number_masked", "birth_date", "phone", "email",
-                  "institution", "source", "region", "enrollment_year", "major", "major_text", "verify_state",
-                  "realname_verified", "is_expert", "is_teacher", "created_at"],
-    edit_columns=["name", "pinyin", "gender", "phone", "email", "institution", "source", "region",
+                  "institution", "source", "employer", "region", "enrollment_year", "major", "major_text",
+                  "verify_state", "realname_verified", "is_expert", "is_teacher", "created_at"],
+    edit_columns=["name", "pinyin", "gender", "phone", "email", "institution", "source", "employer", "region",
                   "enrollment_year", "major", "major_text", "verify_state", "is_expert", "is_teacher"],
     # no generic add: an ID number is set through the identity service (check digit, blind index)
     base_permissions=[p for p in PersonBase.base_permissions if p != "can_add"],
