@@ -349,30 +349,40 @@ class Rooms(ImportType):
     ]
 
     def check_all(self, records, ctx):
-        seen = {}
-        for r in records:
-            first = seen.setdefault(r["name"], r["_row"])
-            if first != r["_row"]:
-                yield r["_row"], "name", _("The same name is already on row %(row)s.", row=first)
+        yield from _repeated(records, "name", _l("The same name is already on row %(row)s."))
 
     def store(self, records, ctx, result):
-        existing = dict(db.session.execute(select(Room.name, Room.id)
-                                           .where(Room.institution_id == ctx.institution_id)).all())
-        now = datetime.datetime.now()
-        new, changed = [], []
-        for r in records:
-            values = {"name": r["name"], "room_type": r.get("room_type"), "capacity": r["capacity"],
-                      "site_id": r.get("site_id"), "updated_at": now}
-            if r["name"] in existing:
-                changed.append({**values, "id": existing[r["name"]]})
-            else:
-                new.append({**values, "institution_id": ctx.institution_id, "status": "unscheduled",
-                            "created_at": now})
-        if changed:
-            db.session.execute(update(Room), changed)
-        if new:
-            db.session.execute(insert(Room), new)
-        result.created, result.updated = len(new), len(changed)
+        _upsert_by_key(Room, "name", records, ctx, result, ("room_type", "capacity", "site_id"),
+                       {"status": "unscheduled"})
+
+
+def _repeated(records, key, message):
+    """(row, column, reason) for each row repeating an earlier row's ``key``; ``message`` takes %(row)s."""
+    seen = {}
+    for r in records:
+        first = seen.setdefault(r[key], r["_row"])
+        if first != r["_row"]:
+            yield r["_row"], key, str(message) % {"row": first}
+
+
+def _upsert_by_key(model, key, records, ctx, result, fields, defaults=None):
+    """Rows of the institution matched by ``key`` are updated, the others inserted (two bulk statements)."""
+    column = getattr(model, key)
+    existing = dict(db.session.execute(select(column, model.id)
+                                       .where(model.institution_id == ctx.institution_id)).all())
+    now = datetime.datetime.now()
+    new, changed = [], []
+    for r in records:
+        values = {key: r[key], **{f: r.get(f) for f in fields}, "updated_at": now}
+        if r[key] in existing:
+            changed.append({**values, "id": existing[r[key]]})
+        else:
+            new.append({**values, "institution_id": ctx.institution_id, "created_at": now, **(defaults or {})})
+    if changed:
+        db.session.execute(update(model), changed)
+    if new:
+        db.session.execute(insert(model), new)
+    result.created, result.updated = len(new), len(changed)
 
 
 # --- invigilators (D9) --------------------------------------------------------------------------------
@@ -405,29 +415,10 @@ class Invigilators(ImportType):
     ]
 
     def check_all(self, records, ctx):
-        seen = {}
-        for r in records:
-            first = seen.setdefault(r["staff_no"], r["_row"])
-            if first != r["_row"]:
-                yield r["_row"], "staff_no", _("The same staff number is already on row %(row)s.", row=first)
+        yield from _repeated(records, "staff_no", _l("The same staff number is already on row %(row)s."))
 
     def store(self, records, ctx, result):
-        existing = dict(db.session.execute(select(Invigilator.staff_no, Invigilator.id)
-                                           .where(Invigilator.institution_id == ctx.institution_id)).all())
-        now = datetime.datetime.now()
-        new, changed = [], []
-        for r in records:
-            values = {"staff_no": r["staff_no"], "name": r["name"], "phone": r.get("phone"),
-                      "region_code": r.get("region_code"), "updated_at": now}
-            if r["staff_no"] in existing:
-                changed.append({**values, "id": existing[r["staff_no"]]})
-            else:
-                new.append({**values, "institution_id": ctx.institution_id, "created_at": now})
-        if changed:
-            db.session.execute(update(Invigilator), changed)
-        if new:
-            db.session.execute(insert(Invigilator), new)
-        result.created, result.updated = len(new), len(changed)
+        _upsert_by_key(Invigilator, "staff_no", records, ctx, result, ("name", "phone", "region_code"))
 
 
 # --- batch registration (D7) --------------------------------------------------------------------------

@@ -57,6 +57,14 @@ def may_see(job, user):
         and job.institution_id == user.institution_id
 
 
+def visible(job_id, user, *kinds):
+    """The job if ``user`` may see it and (when kinds are given) it is of one of them, else None."""
+    job = db.session.get(Job, job_id) if job_id else None
+    if not may_see(job, user) or (kinds and job.kind not in kinds):
+        return None
+    return job
+
+
 def as_dict(job):
     return {"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress, "total": job.total,
             "percent": int(100 * job.progress / job.total) if job.total else (100 if job.status == "done" else 0),

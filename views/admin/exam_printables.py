@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app import tasks
 from app.extensions import db
 from app.services import jobs, printables
-from models import ExamPlan, ExamSession, Job
+from models import ExamPlan, ExamSession
 
 log = logging.getLogger(__name__)
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
@@ -98,8 +98,8 @@ class ExamPrintablesView(BaseView):
     @has_access
     @permission_name("print")
     def job(self, job_id):
-        job = db.session.get(Job, job_id)
-        if job is None or job.kind != "exam_printables" or not jobs.may_see(job, g.user):
+        job = jobs.visible(job_id, g.user, "exam_printables")
+        if job is None:
             abort(404)
         return self.render_template("exam_printables/job.html", job=job, exam_session=None)
 

@@ -125,8 +125,8 @@ class ImportPage(BaseView):
     @has_access
     @permission_name("import")
     def job(self, job_id):
-        job = db.session.get(Job, job_id)
-        if not jobs.may_see(job, g.user) or job.kind.removeprefix("import:") not in self.kinds:
+        job = jobs.visible(job_id, g.user, *(f"import:{kind}" for kind in self.kinds), *self.kinds)
+        if job is None:
             abort(404)
         return self.render_template("imports/job.html", title=self.page_title, job=job,
                                     state=jobs.as_dict(job))

@@ -76,8 +76,8 @@ class PhotoImportView(BaseView):
     @has_access
     @permission_name("import")
     def report(self, job_id):
-        job = db.session.get(Job, job_id)
-        if job is None or job.kind != "photo_import" or not jobs.may_see(job, g.user):
+        job = jobs.visible(job_id, g.user, "photo_import")
+        if job is None:
             abort(404)
         result = job.result or {}
         rows = photo_import.report_rows(result["report"]) if result.get("report") else []
@@ -156,8 +156,8 @@ class PhotoVerificationView(PlatformModelView):
         """The progress of a 批量认证: the same permission as the action (not a can_ one)."""
         if not self.appbuilder.sm.has_access("batch_verify_info", self.class_permission_name):
             abort(403)
-        job = db.session.get(Job, job_id)
-        if job is None or job.kind != "photo_verify" or not jobs.may_see(job, g.user):
+        job = jobs.visible(job_id, g.user, "photo_verify")
+        if job is None:
             abort(404)
         return self.render_template("photo_imports/verify_job.html", job=job, result=job.result or {},
                                     statuses=JobStatus)

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.scoping import sees_all
 from app.services import jobs
 from app.services import scheduling as service
-from models import ExamPlan, ExamSession, Job, Registration, Room, SeatAssignment
+from models import ExamPlan, ExamSession, Registration, Room, SeatAssignment
 from models.enums import RegistrationStatus, RoomStatus
 
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
@@ -75,12 +75,7 @@ class SchedulingView(BaseView):
     @has_access
     def plan(self, plan_id):
         plan = self._plan(plan_id)
-        job = None
-        job_id = request.args.get("job", type=int)
-        if job_id:
-            job = db.session.get(Job, job_id)
-            if not jobs.may_see(job, g.user) or job.kind != "scheduling":
-                job = None
+        job = jobs.visible(request.args.get("job", type=int), g.user, "scheduling")
         rows = service.room_summary(plan.id, _institution_filter())
         sites = {}
         for row in rows:
