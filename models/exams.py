@@ -181,16 +181,19 @@ class Room(TimestampMixin, Model):
 
 
 class Invigilator(TimestampMixin, Model):
-    """D9"""
+    """D9: invigilators of an institution, and patrol staff (巡考员) of the
+    association, who have no institution."""
     __tablename__ = "invigilator"
     id = mapped_column(Integer, primary_key=True)
-    institution_id = fk("institution.id", _l("Institution"), nullable=False)
+    institution_id = fk("institution.id", _l("Institution"))
     institution = relationship("Institution", info={"label": _l("Institution")})
     staff_no = col(String(32), _l("Staff number"), nullable=False)
     name = col(String(40), _l("Full name"), nullable=False)
     phone = col(String(20), _l("Mobile phone"))
     region_code = fk("region.code", type_=String(12), label=_l("Region"))
     region = relationship("Region", info={"label": _l("Region")})
+    duty = code_col(InvigilatorDuty, _l("Duty"), default=InvigilatorDuty.INVIGILATE,
+                    server_default=InvigilatorDuty.INVIGILATE.value)
     __table_args__ = (UniqueConstraint("institution_id", "staff_no", name="uq_invigilator_staff_no"),)
 
     def __repr__(self):

@@ -85,7 +85,8 @@ class Person(TimestampMixin, Model):
     that enforces one person per ID number.
     """
     __tablename__ = "person"
-    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified", "verify_state")  # D6: set by verification
+    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified", "verify_state",
+                       "verify_note")  # D6: set by verification
     id = mapped_column(Integer, primary_key=True)
     user_id = fk("ab_user.id", _l("Account"), unique=True)
     user = relationship("PlatformUser", foreign_keys=[user_id], info={"label": _l("Account")})
@@ -111,6 +112,7 @@ class Person(TimestampMixin, Model):
     major_text = col(String(128), _l("Major (free text)"))
     employer = col(String(128), _l("Employer"))  # D4: social candidates (社会考生)
     verify_state = code_col(VerifyState, _l("Verification state"), default=VerifyState.NO_PHOTO)
+    verify_note = col(String(256), _l("Photo check result"))  # D6: why the last check failed, for the reviewer
     realname_verified = col(Boolean, _l("Real-name verified"), default=False, nullable=False)
     photo_id = fk("attachment.id", _l("Photo"), use_alter=True)
     is_expert = col(Boolean, _l("Expert"), default=False, nullable=False)
