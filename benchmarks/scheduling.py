@@ -2,10 +2,13 @@
 under 10 s, and 200,000 (into 6,000 rooms: the same rooms per candidate) under
 2.2x the time of 100,000; peak memory of each run.
 
-What is measured: the in-memory core (seats, invigilators and patrol staff,
-ticket numbers) plus the bulk write of every seat and duty row into a scratch
-SQLite file database holding the real seat_assignment and invigilator_assignment
-tables.  Each size runs in a fresh process (its own peak RSS).
+What is measured: ``app.services.scheduling.schedule`` end to end, exactly as
+the job runs it, on a scratch SQLite database built by the migrations and
+filled with institutions, sites, rooms, people, paid registrations and
+invigilators: loading the registrations, the time-clash checks, the core
+(seats, invigilators and patrol staff, ticket numbers), the bulk write of every
+seat and duty row and the room statuses.  Each size runs in a fresh process
+(its own database and peak RSS); building the data is not timed.
 
     PYTHONPATH=. .venv/bin/python benchmarks/scheduling.py
 """
@@ -29,72 +32,85 @@ INSTITUTIONS = 200
 INVIGILATORS_PER_ROOM = 2.6  # enough for two a room plus patrol staff, from other institutions
 
 
-def synthetic(n):
+def build(n):
+    """The exam with its sites, rooms, paid registrations and invigilators, by bulk inserts."""
+    import datetime
+    from decimal import Decimal
+
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from models import ExamPlan, ExamSite, Institution, Invigilator, Person, Registration, Room, Site
+
     rng = random.Random(n)
-    n_rooms = ROOMS_PER_100K * n // 100_000
-    n_sites = SITES_PER_100K * n // 100_000
-    rooms = [(r + 1, r % n_sites + 1, CAPACITY) for r in range(n_rooms)]
+    n_rooms, n_sites = ROOMS_PER_100K * n // 100_000, SITES_PER_100K * n // 100_000
+    now = datetime.datetime.now()
+    db.session.execute(insert(Institution), [{"id": i + 1, "name": f"基准机构{i}"} for i in range(INSTITUTIONS)])
+    day = datetime.timedelta(days=1)
+    plan = ExamPlan(name="排考基准", reg_start=now - 30 * day, reg_end=now - day, exam_start=now + 10 * day,
+                    exam_end=now + 10 * day + datetime.timedelta(hours=3), fee=Decimal("100"))
+    db.session.add(plan)
+    db.session.flush()
+    db.session.execute(insert(Site), [{"id": s + 1, "code": f"B{s:05d}", "name": f"基准站点{s}",
+                                       "institution_id": s % INSTITUTIONS + 1, "status": "approved"}
+                                      for s in range(n_sites)])
+    db.session.execute(insert(ExamSite), [{"id": s + 1, "exam_plan_id": plan.id, "site_id": s + 1, "quota": n}
+                                          for s in range(n_sites)])
+    db.session.execute(insert(Room), [{"institution_id": r % n_sites % INSTITUTIONS + 1, "site_id": r % n_sites + 1,
+                                       "name": f"基准考场{r}", "capacity": CAPACITY} for r in range(n_rooms)])
     per_site = n // n_sites
-    candidates = [(i + 1, i // per_site + 1 if i // per_site < n_sites else n_sites, rng.randrange(INSTITUTIONS), (1,))
-                  for i in range(n)]
-    invigilators = [(v + 1, rng.randrange(INSTITUTIONS)) for v in range(int(n_rooms * INVIGILATORS_PER_ROOM))]
-    return candidates, rooms, invigilators
+    for start in range(0, n, 20_000):
+        rows = range(start, min(n, start + 20_000))
+        db.session.execute(insert(Person), [{"id": i + 1, "name": f"考生{i}", "id_number_enc": "-",
+                                             "id_number_hash": f"{i:064d}", "id_number_masked": "-",
+                                             "institution_id": rng.randrange(INSTITUTIONS) + 1} for i in rows])
+        db.session.execute(insert(Registration), [
+            {"exam_plan_id": plan.id, "person_id": i + 1, "exam_site_id": min(i // per_site, n_sites - 1) + 1,
+             "status": "registered", "category": "first", "seat_held": True} for i in rows])
+    db.session.execute(insert(Invigilator), [
+        {"institution_id": rng.randrange(INSTITUTIONS) + 1, "staff_no": f"J{v:06d}", "name": f"监考{v}"}
+        for v in range(int(n_rooms * INVIGILATORS_PER_ROOM))])
+    db.session.commit()
+    return plan.id, n_rooms
 
 
 def one(n):
-    from sqlalchemy import create_engine, func, select
-    from sqlalchemy.orm import Session
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
 
+    from app import create_app
+    from app.extensions import db
     from app.services import scheduling as sch
-    from models import InvigilatorAssignment, SeatAssignment
+    from models import SeatAssignment
 
-    candidates, rooms, invigilators = synthetic(n)
-    path = os.path.join(tempfile.mkdtemp(prefix="bench-sched-"), "scratch.db")
-    engine = create_engine(f"sqlite:///{path}")
-    SeatAssignment.__table__.create(engine)
-    InvigilatorAssignment.__table__.create(engine)
-    connection = engine.connect()
-    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # the parent rows (rooms, people) are not built here
-
-    started = time.perf_counter()
-    seats = sch.assign_seats(candidates, rooms, mode=sch.SPREAD)
-    institution_of = {c[0]: c[2] for c in candidates}
-    site_of_room = {r[0]: r[1] for r in rooms}
-    room_sessions = {}
-    for reg, session_id, room, _seat in seats:
-        room_sessions.setdefault((session_id, room), (site_of_room[room], set()))[1].add(institution_of[reg])
-    duties, shortfalls = sch.assign_invigilators(room_sessions, invigilators, 2, True, 10)
-    core = time.perf_counter() - started
-    with Session(connection) as session:
-        sch.write_seats(session, 1, seats)
-        for start in range(0, len(duties), sch.CHUNK):
-            session.execute(InvigilatorAssignment.__table__.insert(), [
-                {"session_id": s, "room_id": r, "invigilator_id": i, "duty": d}
-                for s, r, i, d in duties[start:start + sch.CHUNK]])
-        session.commit()
-    total = time.perf_counter() - started
-    with Session(connection) as session:
-        written = session.scalar(select(func.count()).select_from(SeatAssignment))
-    assert written == n, (written, n)
+    app = create_app()
+    with app.test_request_context():
+        upgrade()
+        plan_id, n_rooms = build(n)
+        started = time.perf_counter()
+        summary = sch.schedule(plan_id)
+        total = time.perf_counter() - started
+        written = db.session.scalar(select(func.count()).select_from(SeatAssignment))
+        assert written == n == summary["placed"], (written, n, summary)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "rooms": len(rooms), "seconds": total, "core_seconds": core, "duties": len(duties),
-            "missing_invigilators": sum(f[2] for f in shortfalls), "peak_mb": peak_mb}
+    return {"n": n, "rooms": n_rooms, "seconds": total, "duties": summary["duties"],
+            "missing_invigilators": summary["missing_invigilators"], "peak_mb": peak_mb}
 
 
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         print(json.dumps(one(int(sys.argv[2]))))
         return
-    print("Scheduling: in-memory core (seats, invigilators, patrol, tickets) + bulk insert of every row")
-    print("into a scratch SQLite file DB (real seat_assignment / invigilator_assignment tables).")
+    print("Scheduling: app.services.scheduling.schedule end to end on a scratch SQLite database")
+    print("(load registrations, clash checks, seats, invigilators, patrol, tickets, bulk write, room status).")
     results = {}
     for n in (100_000, 200_000):
+        env = {**os.environ, "PYTHONPATH": ROOT, "INSTANCE_DIR": tempfile.mkdtemp(prefix="bench-sched-")}
         out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
-                             check=True, env={**os.environ, "PYTHONPATH": ROOT})
+                             check=True, env=env)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results[n] = r
-        print(f"{n:>7,} registrations into {r['rooms']:,} rooms: {r['seconds']:.2f} s "
-              f"(core {r['core_seconds']:.2f} s, write {r['seconds'] - r['core_seconds']:.2f} s), "
+        print(f"{n:>7,} registrations into {r['rooms']:,} rooms: {r['seconds']:.2f} s, "
               f"{r['duties']:,} duties, {r['missing_invigilators']} posts unfilled, peak RSS {r['peak_mb']:.0f} MB")
     ratio = results[200_000]["seconds"] / results[100_000]["seconds"]
     t100 = results[100_000]["seconds"]

@@ -184,6 +184,7 @@ class Invigilator(TimestampMixin, Model):
     """D9: invigilators of an institution, and patrol staff (巡考员) of the
     association, who have no institution."""
     __tablename__ = "invigilator"
+    __staff_fields__ = ("duty",)  # patrol staff are named by the association only
     id = mapped_column(Integer, primary_key=True)
     institution_id = fk("institution.id", _l("Institution"))
     institution = relationship("Institution", info={"label": _l("Institution")})

@@ -376,7 +376,7 @@ def test_sessions_follow_subjects_and_sittings_and_rooms_finish(app):
         assert taken[first] == {practice}
         assert all(taken[o] == {theory, practice} for o in others)
         # the exam is over: its rooms are finished
-        sch.update_room_status(plan, exam_sites(plan.id), now=plan.exam_end + datetime.timedelta(days=1))
+        sch.update_room_status(exam_sites(plan.id), now=plan.exam_end + datetime.timedelta(days=1))
         db.session.commit()
         assert {db.session.get(Room, r.room_id).status for r in rows} == {"finished"}
 
@@ -410,3 +410,188 @@ def exam_sites(plan_id):
     from models import ExamSite
 
     return [s for (s,) in db.session.query(ExamSite.site_id).filter_by(exam_plan_id=plan_id)]
+
+
+# ---------------------------------------------------------------- time clashes, patrol staff, room status (D10)
+
+def test_busy_rooms_are_skipped_in_that_session_only():
+    candidates = [(r, 1, None, [1, 2]) for r in range(1, 4)]
+    rows = sch.assign_seats(candidates, [(10, 1, 3), (11, 1, 3)], busy={1: {10}})
+    assert {room for _r, s, room, _seat in rows if s == 1} == {11}
+    assert {room for _r, s, room, _seat in rows if s == 2} == {10}
+    with pytest.raises(sch.SeatShortage):
+        sch.assign_seats(candidates, [(10, 1, 3)], busy={2: {10}})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 8), st.integers(1, 2)), max_size=20),
+       st.integers(1, 30), st.integers(0, 5), st.sets(st.tuples(st.integers(1, 4), st.integers(1, 4))),
+       st.dictionaries(st.integers(1, 4), st.sets(st.integers(1, 30), max_size=10)))
+def test_nobody_serves_two_sessions_at_once(entries, staff, patrol_staff, pairs, busy):
+    room_sessions = {(s, room): (site, set()) for s, room, site in entries}
+    overlaps = defaultdict(set)
+    for a, b in pairs:
+        if a != b:
+            overlaps[a].add(b)
+            overlaps[b].add(a)
+    invigilators = [(i, None) for i in range(1, staff + 1)]
+    patrols = [(i, None) for i in range(100, 100 + patrol_staff)]
+    rows, _short = sch.assign_invigilators(room_sessions, invigilators, 2, True, 2, patrols=patrols,
+                                           overlaps=overlaps, busy=busy)
+    serving = defaultdict(set)
+    for s, room, inv, duty in rows:
+        assert inv not in busy.get(s, ()), "serving another exam at that time"
+        assert (duty == "patrol") == (room is None)
+        if patrol_staff:  # patrol posts go to the association's patrol staff, rooms to invigilators
+            assert (inv >= 100) == (duty == "patrol")
+        serving[s].add(inv)
+    for s, others in overlaps.items():
+        for o in others:
+            assert not serving[s] & serving[o], f"sessions {s} and {o} overlap"
+
+
+def add_session(plan_id, name, starts, hours=2, subject_id=None):
+    session = ExamSession(exam_plan_id=plan_id, subject_id=subject_id, name=name, starts_at=starts,
+                          ends_at=starts + datetime.timedelta(hours=hours))
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def test_a_candidate_in_two_overlapping_sessions_is_refused(app, login):
+    from models import ExamPlan, RegistrationSubject
+
+    exam = small_exam(app, candidates_per_site=2)
+    with app.app_context():
+        plan = db.session.get(ExamPlan, exam["id"])
+        theory, practice = exam["subjects"]
+        add_session(plan.id, "理论科目", plan.exam_start, subject_id=theory)
+        add_session(plan.id, "实操科目", plan.exam_start + datetime.timedelta(hours=1), subject_id=practice)
+        both = exam["regs"][0]
+        name = db.session.get(Registration, both).person.name
+        db.session.add(RegistrationSubject(registration_id=both, subject_id=theory))
+        db.session.add(RegistrationSubject(registration_id=both, subject_id=practice))
+        for reg in exam["regs"][1:]:  # the others sit one subject each: no clash for them
+            db.session.add(RegistrationSubject(registration_id=reg, subject_id=theory))
+        db.session.commit()
+    status, _page = run(login("association"), exam)
+    assert status["status"] == "failed"
+    assert name in status["error"] and "理论科目" in status["error"] and "实操科目" in status["error"], status["error"]
+    assert "同一时间" in status["error"]
+    assert assignments(app, exam) == {}, "nothing written"
+
+
+def test_a_candidate_seated_in_another_exam_at_that_time_is_refused(app):
+    first, second = small_exam(app, candidates_per_site=1), make_exam(app)
+    with app.app_context():
+        from models import ExamPlan, ExamSite
+
+        sch.schedule(first["id"])
+        person = db.session.get(Registration, first["regs"][0]).person
+        es = db.session.get(ExamSite, second["sites"][0])
+        db.session.add(Room(institution_id=es.site.institution_id, site_id=es.site_id, name=f"排考测试{next(_names)}室",
+                            capacity=5))
+        db.session.add(Registration(exam_plan_id=second["id"], person_id=person.id, exam_site_id=es.id,
+                                    institution_id=es.site.institution_id, status="registered", category="first"))
+        db.session.commit()
+        with pytest.raises(sch.SchedulingError) as refused:
+            sch.schedule(second["id"])
+        assert person.name in str(refused.value) and db.session.get(ExamPlan, first["id"]).name in str(refused.value)
+        # a week later there is no clash
+        plan = db.session.get(ExamPlan, second["id"])
+        plan.exam_start += datetime.timedelta(days=7)
+        plan.exam_end += datetime.timedelta(days=7)
+        db.session.commit()
+        assert sch.schedule(second["id"])["placed"] == 1
+
+
+def test_rooms_and_invigilators_busy_in_another_exam_are_not_used(app):
+    from models import ExamPlan, ExamSite
+
+    first = small_exam(app, rooms_per_site=1, candidates_per_site=2)
+    with app.app_context():
+        sch.schedule(first["id"], {"per_room": 2, "patrol_per": 0})
+        busy_people = {i for (i,) in db.session.query(InvigilatorAssignment.invigilator_id)
+                       .join(ExamSession).filter(ExamSession.exam_plan_id == first["id"])}
+        # a second exam at the same time, offered at the same sites with one more room each
+        plan = db.session.get(ExamPlan, first["id"])
+        second = make_exam(app)
+        other = db.session.get(ExamPlan, second["id"])
+        other.exam_start, other.exam_end = plan.exam_start, plan.exam_end
+        db.session.query(ExamSite).filter_by(exam_plan_id=other.id).delete()
+        spare = []
+        for es_id in first["sites"]:
+            es = db.session.get(ExamSite, es_id)
+            db.session.add(ExamSite(exam_plan_id=other.id, site_id=es.site_id, quota=10))
+            room = Room(institution_id=es.site.institution_id, site_id=es.site_id, name=f"排考测试{next(_names)}室",
+                        capacity=5)
+            db.session.add(room)
+            db.session.flush()
+            spare.append(room.id)
+        db.session.commit()
+        for k, es in enumerate(db.session.query(ExamSite).filter_by(exam_plan_id=other.id)):
+            person = Person(name=f"同场考生{k}", id_type="resident", phone=new_phone(), source="social")
+            person.set_id_number(new_id_number())
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(Registration(exam_plan_id=other.id, person_id=person.id, exam_site_id=es.id,
+                                        institution_id=es.site.institution_id, status="registered", category="first"))
+        db.session.commit()
+        sch.schedule(other.id, {"per_room": 2, "patrol_per": 0})
+        rooms = {r for (r,) in db.session.query(SeatAssignment.room_id).join(ExamSession)
+                 .filter(ExamSession.exam_plan_id == other.id)}
+        assert rooms == set(spare), "the rooms the first exam uses at that time are skipped"
+        staff = {i for (i,) in db.session.query(InvigilatorAssignment.invigilator_id)
+                 .join(ExamSession).filter(ExamSession.exam_plan_id == other.id)}
+        assert staff and not staff & busy_people
+
+
+def test_patrol_staff_of_the_association_patrol(app, login):
+    exam = small_exam(app)
+    assoc = login("association")
+    r = assoc.post("/invigilatorview/add", {"staff_no": f"XK{next(_names):05d}", "name": "巡考员甲", "duty": "patrol"},
+                   token_from="/invigilatorview/add")
+    assert r.status_code == 302, r.text[:800]
+    with app.app_context():
+        patrol = db.session.query(Invigilator).filter_by(name="巡考员甲").order_by(Invigilator.id.desc()).first()
+        assert patrol.institution_id is None and patrol.duty == "patrol"
+    status, page = run(assoc, exam, patrol_per="10")
+    assert status["status"] == "done", status
+    with app.app_context():
+        duties = db.session.query(InvigilatorAssignment).join(ExamSession).filter(
+            ExamSession.exam_plan_id == exam["id"]).all()
+        patrols = {d.invigilator_id for d in duties if d.duty == "patrol"}
+        assert patrol.id in patrols
+        assert all(db.session.get(Invigilator, i).duty == "patrol" for i in patrols)
+        assert patrol.id not in {d.invigilator_id for d in duties if d.duty == "invigilate"}
+    assert "patrol-staff" in page.text and "巡考员甲" in page.text
+    # an institution may neither name patrol staff nor see them on the plan page
+    inst = login("institution")
+    r = inst.post("/invigilatorview/add", {"staff_no": f"XK{next(_names):05d}", "name": "巡考员乙", "duty": "patrol"},
+                  token_from="/invigilatorview/add")
+    with app.app_context():
+        assert db.session.query(Invigilator).filter_by(name="巡考员乙").count() == 0
+    assert "巡考员甲" not in inst.get(f"/scheduling/{exam['id']}").text
+
+
+def test_room_status_follows_every_exam_and_idle_rooms_are_listed(app, login):
+    exam = small_exam(app, rooms_per_site=3, candidates_per_site=2, seats_per_room=4)
+    with app.app_context():
+        from models import ExamPlan
+
+        plan = db.session.get(ExamPlan, exam["id"])
+        sch.schedule(plan.id)
+        used = {r for (r,) in db.session.query(SeatAssignment.room_id).join(ExamSession)
+                .filter(ExamSession.exam_plan_id == plan.id)}
+        idle = set(exam["rooms"]) - used
+        assert idle
+        status = {r: db.session.get(Room, r).status for r in exam["rooms"]}
+        assert {status[r] for r in used} == {"scheduling"} and {status[r] for r in idle} == {"unscheduled"}
+        sites = exam_sites(plan.id)
+        sch.update_room_status(sites, now=plan.exam_end + datetime.timedelta(days=1))
+        db.session.commit()
+        assert {db.session.get(Room, r).status for r in used} == {"finished"}
+        names = {r: db.session.get(Room, r).name for r in idle}
+    page = login("association").get(f"/scheduling/{exam['id']}")
+    assert "idle-rooms" in page.text and all(n in page.text for n in names.values())
+    assert "未排考" in page.text and "排考中" in page.text

@@ -78,16 +78,18 @@ def _order(members, mode):
     return [reg for layer in itertools.zip_longest(*groups) for reg in layer if reg is not None]
 
 
-def assign_seats(candidates, rooms, taken=None, placed=(), mode=SPREAD):
+def assign_seats(candidates, rooms, taken=None, placed=(), mode=SPREAD, busy=None):
     """Seat every candidate in every session it sits.
 
     ``candidates``: (reg_id, site_id, institution_id, session_ids);
     ``rooms``: (room_id, site_id, capacity); ``taken``: {(session_id, room_id):
-    seat numbers kept}; ``placed``: (reg_id, session_id) pairs already seated.
+    seat numbers kept}; ``placed``: (reg_id, session_id) pairs already seated;
+    ``busy``: {session_id: room ids another exam uses at that time}.
     Returns (reg_id, session_id, room_id, seat_no) rows; raises SeatShortage
     (listing every site and session short of seats) when seats do not suffice.
     """
     taken = taken or {}
+    busy = busy or {}
     placed = set(placed)
     groups = defaultdict(list)
     for reg_id, site_id, institution_id, session_ids in candidates:
@@ -103,9 +105,12 @@ def assign_seats(candidates, rooms, taken=None, placed=(), mode=SPREAD):
         need = len(members)
         free = []  # (room_id, free seat numbers) in room order, only as many rooms as needed
         have = 0
+        occupied = busy.get(session_id, ())
         for room_id, capacity in rooms_of.get(site_id, ()):
             if have >= need:
                 break
+            if room_id in occupied:
+                continue
             kept = taken.get((session_id, room_id))
             seats = range(1, capacity + 1) if not kept else [s for s in range(1, capacity + 1) if s not in kept]
             if seats:
@@ -148,7 +153,11 @@ def assign_seats(candidates, rooms, taken=None, placed=(), mode=SPREAD):
 class _Pool:
     """The invigilators still free in one session, taken one institution after another."""
 
-    def __init__(self, by_inst, institutions, turn):
+    def __init__(self, by_inst, turn, unavailable=frozenset()):
+        if unavailable:
+            by_inst = {inst: [i for i in ids if i not in unavailable] for inst, ids in by_inst.items()}
+            by_inst = {inst: ids for inst, ids in by_inst.items() if ids}
+        institutions = sorted(by_inst, key=lambda i: (i is None, i or 0))
         n = len(institutions)
         self.order = institutions[turn % n:] + institutions[:turn % n] if n else []
         self.pools = {}
@@ -175,41 +184,62 @@ class _Pool:
         return got
 
 
-def assign_invigilators(room_sessions, invigilators, per_room=2, exclude_own=True, patrol_per=10):
+def _by_institution(staff):
+    by_inst = defaultdict(list)
+    for inv_id, inst in sorted(staff, key=lambda v: v[0]):
+        by_inst[inst].append(inv_id)
+    return by_inst
+
+
+def assign_invigilators(room_sessions, invigilators, per_room=2, exclude_own=True, patrol_per=10, patrols=(),
+                        overlaps=None, busy=None):
     """Invigilators to rooms and patrol staff to sites, per session.
 
     ``room_sessions``: {(session_id, room_id): (site_id, institutions of its candidates)};
-    ``invigilators``: (invigilator_id, institution_id).  Nobody serves twice in a
-    session; with ``exclude_own`` nobody serves where candidates of their own
-    institution sit.  Returns (rows of (session_id, room_id or None, invigilator_id,
-    duty), shortfalls of (session_id, room_id or None, missing)).
+    ``invigilators`` and ``patrols`` (the association's patrol staff):
+    (invigilator_id, institution_id).  Patrol posts go to patrol staff, or to
+    invigilators when there are none.  Nobody serves twice in a session nor in
+    two sessions that overlap (``overlaps``: {session_id: sessions of this exam
+    at the same time}; ``busy``: {session_id: people serving another exam then});
+    with ``exclude_own`` nobody serves where candidates of their own institution
+    sit.  Returns (rows of (session_id, room_id or None, invigilator_id, duty),
+    shortfalls of (session_id, room_id or None, missing)).
     """
-    by_inst = defaultdict(list)
-    for inv_id, inst in sorted(invigilators, key=lambda v: v[0]):
-        by_inst[inst].append(inv_id)
-    institutions = sorted(by_inst, key=lambda i: (i is None, i or 0))
+    staff, patrol_staff = _by_institution(invigilators), _by_institution(patrols)
+    overlaps, busy = overlaps or {}, busy or {}
     per_session = defaultdict(list)
     for (session_id, room_id), (site_id, insts) in room_sessions.items():
         per_session[session_id].append((site_id, room_id, frozenset(insts) if exclude_own else frozenset()))
     invigilate, patrol = InvigilatorDuty.INVIGILATE.value, InvigilatorDuty.PATROL.value
-    rows, shortfalls = [], []
+    rows, shortfalls, serving = [], [], defaultdict(set)
     for turn, session_id in enumerate(sorted(per_session)):
-        pool = _Pool(by_inst, institutions, turn)
+        unavailable = set(busy.get(session_id, ()))
+        for other in overlaps.get(session_id, ()):
+            unavailable |= serving[other]
+        pool = _Pool(staff, turn, unavailable)
         entries = sorted(per_session[session_id], key=lambda e: (e[0] is None, e[0] or 0, e[1]))
         for _site, room_id, excluded in entries:
             got = pool.take(excluded, per_room)
             rows.extend((session_id, room_id, inv, invigilate) for inv in got)
+            serving[session_id].update(got)
             if len(got) < per_room:
                 shortfalls.append((session_id, room_id, per_room - len(got)))
         if patrol_per:
+            patrol_pool = _Pool(patrol_staff, turn, unavailable) if patrol_staff else pool
             for _site, group in itertools.groupby(entries, key=lambda e: e[0]):
                 group = list(group)
                 need = -(-len(group) // patrol_per)
-                got = pool.take(frozenset().union(*(e[2] for e in group)), need)
+                got = patrol_pool.take(frozenset().union(*(e[2] for e in group)), need)
                 rows.extend((session_id, None, inv, patrol) for inv in got)
+                serving[session_id].update(got)
                 if len(got) < need:
                     shortfalls.append((session_id, None, need - len(got)))
     return rows, shortfalls
+
+
+def overlapping(first, second):
+    """Two (starts_at, ends_at) spans share some time (touching ends do not)."""
+    return first[0] < second[1] and second[0] < first[1]
 
 
 def ticket_no(plan_id, session_id, room_id, seat_no):
@@ -273,10 +303,80 @@ def _shortage_message(plan, shortages, sessions):
     return " ".join(parts)
 
 
+class Clock:
+    """Which sessions share time: this exam's among themselves, and with other exams'."""
+
+    def __init__(self, plan, sessions):
+        spans = {s.id: (s.starts_at, s.ends_at) for s in sessions}
+        self.own = {sid: {o for o in spans if o != sid and overlapping(spans[sid], spans[o])} for sid in spans}
+        others = db.session.execute(
+            select(ExamSession.id, ExamSession.starts_at, ExamSession.ends_at, ExamSession.name, ExamPlan.name)
+            .join(ExamPlan, ExamPlan.id == ExamSession.exam_plan_id)
+            .where(ExamSession.exam_plan_id != plan.id, ExamSession.starts_at < max(e for _s, e in spans.values()),
+                   ExamSession.ends_at > min(s for s, _e in spans.values()))).all()
+        self.foreign = {sid: {o.id for o in others if overlapping(spans[sid], (o.starts_at, o.ends_at))}
+                        for sid in spans}
+        self.foreign_names = {o.id: f"{o[4]} {o[3]}" for o in others}
+
+    def _used(self, column):
+        """{session_id: values of ``column`` in other exams' sessions at that time}."""
+        ids = set().union(*self.foreign.values())
+        if not ids:
+            return {}
+        model = column.class_
+        by_other = defaultdict(set)
+        for session_id, value in db.session.execute(select(model.session_id, column).distinct()
+                                                    .where(model.session_id.in_(ids))):
+            by_other[session_id].add(value)
+        return {sid: set().union(*(by_other[o] for o in others)) for sid, others in self.foreign.items()}
+
+    def busy_rooms(self):
+        return self._used(SeatAssignment.room_id)
+
+    def busy_invigilators(self):
+        return self._used(InvigilatorAssignment.invigilator_id)
+
+    def candidate_clashes(self, plan, candidates, names, limit=5):
+        """Messages for candidates who would sit two sessions at once (in this exam,
+        or here and in another exam where they already have a seat); [] if none."""
+        clashes = []
+        if any(self.own.values()):
+            for reg_id, _site, _inst, session_ids in candidates:
+                mine = sorted(set(session_ids))
+                pair = next(((a, b) for a in mine for b in mine if a < b and b in self.own[a]), None)
+                if pair:
+                    clashes.append((reg_id, names[pair[0]], names[pair[1]]))
+        foreign = set().union(*self.foreign.values())
+        if foreign:
+            sessions_of_reg = {c[0]: set(c[3]) for c in candidates}
+            elsewhere = Registration.__table__.alias("elsewhere")
+            for reg_id, other in db.session.execute(
+                    select(Registration.id, SeatAssignment.session_id)
+                    .join(elsewhere, elsewhere.c.person_id == Registration.person_id)
+                    .join(SeatAssignment, SeatAssignment.registration_id == elsewhere.c.id)
+                    .where(Registration.exam_plan_id == plan.id,
+                           Registration.status == RegistrationStatus.REGISTERED.value,
+                           SeatAssignment.session_id.in_(foreign))):
+                mine = next((sid for sid in sorted(sessions_of_reg.get(reg_id, ())) if other in self.foreign[sid]),
+                            None)
+                if mine is not None:
+                    clashes.append((reg_id, names[mine], self.foreign_names[other]))
+        if not clashes:
+            return []
+        people = dict(db.session.execute(select(Registration.id, Person.name).join(Person).where(
+            Registration.id.in_([c[0] for c in clashes[:limit]]))).all())
+        messages = [_("%(name)s would sit %(first)s and %(second)s at the same time.", name=people[reg],
+                      first=first, second=second) for reg, first, second in clashes[:limit]]
+        if len(clashes) > limit:
+            messages.append(_("%(count)d time clashes in all.", count=len(clashes)))
+        return messages
+
+
 def schedule(plan_id, options=None, progress=None):
     """Schedule one exam plan; returns a summary dict.  Raises SchedulingError
-    (nothing written) when seats do not suffice.  ``progress(done, total)``
-    is called between the stages (before anything is written)."""
+    (nothing written) when seats do not suffice or a candidate would sit two
+    sessions at once.  ``progress(done, total)`` is called between the stages
+    (before anything is written)."""
     opts = options if isinstance(options, Options) else Options.from_dict(options)
     report = progress or (lambda done, total: None)
     plan = db.session.query(ExamPlan).filter_by(id=plan_id).with_for_update().one_or_none()
@@ -285,6 +385,11 @@ def schedule(plan_id, options=None, progress=None):
     sessions = sessions_of(plan)
     session_ids = [s.id for s in sessions]
     candidates = load_candidates(plan, sessions)
+    clock = Clock(plan, sessions)
+    clashes = clock.candidate_clashes(plan, candidates, {s.id: s.name for s in sessions})
+    if clashes:
+        db.session.rollback()
+        raise SchedulingError(" ".join(clashes))
     report(1, 4)
     site_ids = [sid for (sid,) in db.session.execute(select(ExamSite.site_id).where(ExamSite.exam_plan_id == plan.id))]
     rooms = db.session.execute(select(Room.id, Room.site_id, Room.capacity).where(Room.site_id.in_(site_ids))).all()
@@ -298,7 +403,7 @@ def schedule(plan_id, options=None, progress=None):
             taken[(session_id, room_id)].add(seat_no)
             placed.add((reg_id, session_id))
     try:
-        seats = assign_seats(candidates, [tuple(r) for r in rooms], taken, placed, opts.mode)
+        seats = assign_seats(candidates, [tuple(r) for r in rooms], taken, placed, opts.mode, clock.busy_rooms())
     except SeatShortage as exc:
         db.session.rollback()
         raise SchedulingError(_shortage_message(plan, exc.shortages, sessions)) from None
@@ -312,9 +417,13 @@ def schedule(plan_id, options=None, progress=None):
         entry = room_sessions.setdefault((session_id, room_id), (site_of_room.get(room_id), set()))
         if institution_of.get(reg_id) is not None:
             entry[1].add(institution_of[reg_id])
-    invigilators = db.session.execute(select(Invigilator.id, Invigilator.institution_id)).all()
-    duties, shortfalls = assign_invigilators(room_sessions, [tuple(v) for v in invigilators], opts.per_room,
-                                             opts.exclude_own, opts.patrol_per)
+    staff = defaultdict(list)
+    for inv_id, inst, duty in db.session.execute(select(Invigilator.id, Invigilator.institution_id,
+                                                        Invigilator.duty)):
+        staff[duty].append((inv_id, inst))
+    duties, shortfalls = assign_invigilators(
+        room_sessions, staff[InvigilatorDuty.INVIGILATE.value], opts.per_room, opts.exclude_own, opts.patrol_per,
+        patrols=staff[InvigilatorDuty.PATROL.value], overlaps=clock.own, busy=clock.busy_invigilators())
     report(3, 4)
 
     # write: all in this transaction
@@ -326,10 +435,10 @@ def schedule(plan_id, options=None, progress=None):
     db.session.flush()
     write_seats(db.session, plan.id, seats)
     for start in range(0, len(duties), CHUNK):
-        db.session.execute(insert(InvigilatorAssignment), [
+        db.session.execute(insert(InvigilatorAssignment.__table__), [
             {"session_id": s, "room_id": r, "invigilator_id": i, "duty": d}
             for s, r, i, d in duties[start:start + CHUNK]])
-    update_room_status(plan, site_ids)
+    update_room_status(site_ids)
     db.session.commit()
     report(4, 4)
     summary = {"placed": len(seats), "kept": len(placed), "candidates": len(candidates),
@@ -346,24 +455,25 @@ def schedule(plan_id, options=None, progress=None):
 def write_seats(session, plan_id, seats):
     """Bulk insert of (reg_id, session_id, room_id, seat_no) rows with their ticket numbers."""
     for start in range(0, len(seats), CHUNK):
-        session.execute(insert(SeatAssignment), [
+        session.execute(insert(SeatAssignment.__table__), [  # Core: no ORM bookkeeping for 100,000s of rows
             {"registration_id": reg, "session_id": sess, "room_id": room, "seat_no": seat,
              "ticket_no": ticket_no(plan_id, sess, room, seat), "published": False}
             for reg, sess, room, seat in seats[start:start + CHUNK]])
 
 
-def update_room_status(plan, site_ids, now=None):
-    """排考中 for rooms of the plan's sites with assignments, 已结束 once the exam is over;
-    rooms of those sites left without any assignment go back to 未排考."""
+def room_status_now(now=None):
+    """SQL for a room's status across all exams: 排考中 while a session it is used in
+    has not ended, 已结束 when all have, 未排考 when it is used in none."""
     now = now or datetime.datetime.now()
-    used = select(SeatAssignment.room_id).distinct()
-    status = RoomStatus.FINISHED.value if plan.exam_end < now else RoomStatus.SCHEDULING.value
-    plan_rooms = select(SeatAssignment.room_id).join(ExamSession, ExamSession.id == SeatAssignment.session_id) \
-        .where(ExamSession.exam_plan_id == plan.id)
-    db.session.execute(update(Room).where(Room.id.in_(plan_rooms)).values(status=status))
-    db.session.execute(update(Room).where(Room.site_id.in_(site_ids), Room.id.not_in(used),
-                                          Room.status == RoomStatus.SCHEDULING.value)
-                       .values(status=RoomStatus.UNSCHEDULED.value))
+    used = select(SeatAssignment.room_id)
+    running = used.join(ExamSession, ExamSession.id == SeatAssignment.session_id).where(ExamSession.ends_at >= now)
+    return case((Room.id.in_(running), RoomStatus.SCHEDULING.value), (Room.id.in_(used), RoomStatus.FINISHED.value),
+                else_=RoomStatus.UNSCHEDULED.value)
+
+
+def update_room_status(site_ids, now=None):
+    """Store each room's status (see ``room_status_now``) for the rooms of these sites."""
+    db.session.execute(update(Room).where(Room.site_id.in_(site_ids)).values(status=room_status_now(now)))
 
 
 def publish(plan_id):
@@ -375,21 +485,22 @@ def publish(plan_id):
     result = db.session.execute(update(SeatAssignment).where(SeatAssignment.session_id.in_(ids),
                                                              SeatAssignment.published.is_(False))
                                 .values(published=True))
-    site_ids = select(ExamSite.site_id).where(ExamSite.exam_plan_id == plan_id)
-    update_room_status(plan, site_ids)
+    update_room_status(select(ExamSite.site_id).where(ExamSite.exam_plan_id == plan_id))
     db.session.commit()
     return result.rowcount
 
 
 def room_summary(plan_id, institution_id=None):
-    """Per site, room and session: capacity, seats taken, published, invigilators."""
-    q = (select(Site.name, Room.id, Room.name, Room.capacity, Room.status, ExamSession.id, ExamSession.name,
+    """Per site, room and session: capacity, seats taken, published, invigilators and
+    the room's status in this exam (排考中 until the session ends, then 已结束)."""
+    q = (select(Site.name, Room.id, Room.name, Room.capacity, ExamSession.ends_at, ExamSession.id, ExamSession.name,
                 func.count(SeatAssignment.id),
                 func.sum(case((SeatAssignment.published.is_(True), 1), else_=0)))
          .join(Room, Room.id == SeatAssignment.room_id).join(Site, Site.id == Room.site_id, isouter=True)
          .join(ExamSession, ExamSession.id == SeatAssignment.session_id)
          .where(ExamSession.exam_plan_id == plan_id)
-         .group_by(Site.name, Room.id, Room.name, Room.capacity, Room.status, ExamSession.id, ExamSession.name)
+         .group_by(Site.name, Room.id, Room.name, Room.capacity, ExamSession.ends_at, ExamSession.id,
+                   ExamSession.name)
          .order_by(Site.name, Room.name, ExamSession.id))
     if institution_id is not None:
         q = q.where(Room.institution_id == institution_id)
@@ -401,9 +512,36 @@ def room_summary(plan_id, institution_id=None):
             .join(ExamSession, ExamSession.id == InvigilatorAssignment.session_id)
             .where(ExamSession.exam_plan_id == plan_id)):
         staff[(session_id, room_id)].append(name)
-    return [{"site": site, "room_id": rid, "room": rname, "capacity": cap, "status": status, "session": sname,
-             "session_id": sid, "seated": n, "published": int(p or 0), "invigilators": staff.get((sid, rid), [])}
-            for site, rid, rname, cap, status, sid, sname, n, p in db.session.execute(q)]
+    now = datetime.datetime.now()
+    return [{"site": site, "room_id": rid, "room": rname, "capacity": cap, "session": sname, "session_id": sid,
+             "status": (RoomStatus.FINISHED if ends < now else RoomStatus.SCHEDULING).value,
+             "seated": n, "published": int(p or 0), "invigilators": staff.get((sid, rid), [])}
+            for site, rid, rname, cap, ends, sid, sname, n, p in db.session.execute(q)]
+
+
+def idle_rooms(plan_id, institution_id=None):
+    """Rooms of the exam's sites it does not use (未排考 in this exam)."""
+    used = select(SeatAssignment.room_id).join(ExamSession, ExamSession.id == SeatAssignment.session_id) \
+        .where(ExamSession.exam_plan_id == plan_id)
+    q = (select(Site.name, Room.id, Room.name, Room.capacity).join(Site, Site.id == Room.site_id)
+         .join(ExamSite, ExamSite.site_id == Site.id)
+         .where(ExamSite.exam_plan_id == plan_id, Room.id.not_in(used)).order_by(Site.name, Room.name))
+    if institution_id is not None:
+        q = q.where(Room.institution_id == institution_id)
+    return db.session.execute(q).all()
+
+
+def patrol_staff(plan_id):
+    """Per session of the exam: the names of its patrol staff."""
+    out = defaultdict(list)
+    for session_name, name in db.session.execute(
+            select(ExamSession.name, Invigilator.name)
+            .join(InvigilatorAssignment, InvigilatorAssignment.session_id == ExamSession.id)
+            .join(Invigilator, Invigilator.id == InvigilatorAssignment.invigilator_id)
+            .where(ExamSession.exam_plan_id == plan_id, InvigilatorAssignment.duty == InvigilatorDuty.PATROL.value)
+            .order_by(ExamSession.starts_at, ExamSession.id, Invigilator.name)):
+        out[session_name].append(name)
+    return dict(out)
 
 
 def seat_list(plan_id, room_id):

@@ -30,8 +30,8 @@ MaterialEntryView = model_view(MaterialEntry, list_columns=["registration", "sec
                                search_columns=["section"], base_permissions=READ_ONLY)
 RoomView = model_view(Room, list_columns=["name", "institution", "site", "room_type", "capacity", "status"],
                       search_columns=["name", "institution", "room_type", "status"])
-InvigilatorView = model_view(Invigilator, list_columns=["staff_no", "name", "phone", "institution", "region"],
-                             search_columns=["staff_no", "name", "phone", "institution"])
+InvigilatorView = model_view(Invigilator, list_columns=["staff_no", "name", "phone", "institution", "region", "duty"],
+                             search_columns=["staff_no", "name", "phone", "institution", "duty"])
 ExamSessionView = model_view(ExamSession, list_columns=["exam_plan", "subject", "name", "starts_at", "ends_at"],
                              search_columns=["exam_plan", "name", "starts_at"], scope=None)
 SeatAssignmentView = model_view(SeatAssignment,

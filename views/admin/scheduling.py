@@ -85,7 +85,10 @@ class SchedulingView(BaseView):
             site["rooms"].add(row["room_id"])
         paid = db.session.query(func.count(Registration.id)).filter(
             Registration.exam_plan_id == plan.id, Registration.status == RegistrationStatus.REGISTERED.value).scalar()
+        inst = _institution_filter()
         return self.render_template("scheduling/plan.html", plan=plan, job=job, rows=rows, sites=sites, paid=paid,
+                                    idle=service.idle_rooms(plan.id, inst),
+                                    patrols=service.patrol_staff(plan.id) if inst is None else {},
                                     may_schedule=self._may_schedule(), room_status=RoomStatus.label_of,
                                     options=service.Options())
 
