@@ -55,6 +55,7 @@ from models.enums import (
     CertLevel,
     ExamCategory,
     InstitutionKind,
+    InvigilatorDuty,
     OrderStatus,
     PayerType,
     RegistrationCategory,
@@ -260,7 +261,24 @@ def load_demo():
     from app.demo_payments import demo_payments
 
     demo_payments()
+    _demo_scheduling(plans)
     return summary()
+
+
+def _demo_scheduling(plans):
+    """Patrol staff of the association; the exams with paid candidates scheduled and
+    their admission tickets published (D10, D11)."""
+    from app.services import scheduling
+
+    for n, name in enumerate(("周巡考", "吴巡考")):
+        _get_or_create(Invigilator, institution_id=None, staff_no=f"XK{n + 1:03d}", defaults=dict(
+            name=name, phone=f"1391100000{n}", duty=InvigilatorDuty.PATROL.value))
+    db.session.commit()
+    for plan in plans[1:3]:
+        if db.session.query(Registration).filter_by(exam_plan_id=plan.id,
+                                                    status=RegistrationStatus.REGISTERED.value).count():
+            scheduling.schedule(plan.id, {"per_room": 2, "patrol_per": 3})
+            scheduling.publish(plan.id)
 
 
 def _demo_photo(person):

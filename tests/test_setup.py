@@ -104,3 +104,21 @@ def test_resident_id_rules():
     for bad in ("110105194912310039", "110105194913310025", "12345"):
         with pytest.raises(IdNumberError):
             parse_resident_id(bad)
+
+
+def test_demo_schedules_its_paid_candidates_with_patrol_staff(app, login):
+    """D10/D11 screens have data: seats, invigilators, association patrol staff, published tickets."""
+    from app.extensions import db
+    from models import ExamSession, InvigilatorAssignment, Registration, SeatAssignment
+
+    with app.app_context():
+        paid = db.session.query(Registration).filter_by(status="registered").count()
+        seats = db.session.query(SeatAssignment).count()
+        patrols = [p.invigilator.institution_id for p in
+                   db.session.query(InvigilatorAssignment).filter_by(duty="patrol")]
+        published = db.session.query(SeatAssignment).filter_by(published=True).first()
+        plan_id = db.session.get(ExamSession, published.session_id).exam_plan_id
+    assert paid and seats >= paid and published is not None
+    assert patrols and all(institution is None for institution in patrols)
+    page = login("association").get(f"/scheduling/{plan_id}")
+    assert "patrol-staff" in page.text and "周巡考" in page.text and "已发布" in page.text
