@@ -34,6 +34,18 @@ STAFF = [("association", "review_queue", "/registration-review/"),
          ("finance", "finance_payments", "/paymentview/list/"),
          ("institution", "institution_review_queue", "/registration-review/"),
          ("institution", "batch_payment", "/batchpayment/")]
+# issue 5: institution operations and exam administration, for both sides
+for _who in ("association", "institution"):
+    STAFF += [(_who, f"{_who}_{name}", url) for name, url in (
+        ("import_candidates", "/imports/candidates/"), ("import_registrations", "/imports/registrations/"),
+        ("import_rooms", "/imports/rooms/"), ("import_invigilators", "/imports/invigilators/"),
+        ("photo_import", "/photoimport/"), ("photo_verification", "/photoverificationview/list/"),
+        ("scheduling", "/scheduling/"), ("scheduling_plan", "/scheduling/{plan_id}"),
+        ("scheduling_room", "/scheduling/{plan_id}/rooms/{room_id}"), ("printables", "/exam-printables/"),
+        ("dashboard", "/institution-dashboard/"), ("pilot_applications", "/pilotapplicationview/list/"),
+        ("sites", "/siteview/list/"), ("weekly_reports", "/weeklyreportview/list/"),
+        ("rooms", "/roomview/list/"), ("invigilators", "/invigilatorview/list/"),
+        ("candidates", "/personview/list/"))]
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -48,16 +60,19 @@ def demo_ids():
     """Rows the registration screens show: the candidate's draft and order, a registration to review."""
     app = _app()
     from app.extensions import db
-    from models import Order, Person, Registration
+    from models import ExamSession, Order, Person, PlatformUser, Registration, Room, SeatAssignment
 
     with app.app_context():
         me = db.session.query(Person).filter_by(phone="13800000000").one()
         draft = db.session.query(Registration).filter_by(person_id=me.id, status="draft").first()
         order = db.session.query(Order).filter_by(person_id=me.id).first()
         review = db.session.query(Registration).filter_by(status="submitted").first()
+        own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+        seat = db.session.query(SeatAssignment).join(Room).filter(Room.institution_id == own).first()
         return {"rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,
                 "approved_rid": order.registration_id if order else draft.id, "review_id": review.id,
-                "matter_id": review.matter_id}
+                "matter_id": review.matter_id, "room_id": seat.room_id,
+                "plan_id": db.session.get(ExamSession, seat.session_id).exam_plan_id}
 
 
 def latest_captcha():

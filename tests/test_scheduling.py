@@ -595,3 +595,24 @@ def test_room_status_follows_every_exam_and_idle_rooms_are_listed(app, login):
     page = login("association").get(f"/scheduling/{exam['id']}")
     assert "idle-rooms" in page.text and all(n in page.text for n in names.values())
     assert "未排考" in page.text and "排考中" in page.text
+
+
+def test_a_scheduled_room_cannot_shrink_below_its_assigned_seats(app, login, api):
+    exam = small_exam(app, rooms_per_site=1, candidates_per_site=3, seats_per_room=4)
+    with app.app_context():
+        sch.schedule(exam["id"])
+        room_id = exam["rooms"][0]
+        room = db.session.get(Room, room_id)
+        highest = max(s for (s,) in db.session.query(SeatAssignment.seat_no).filter_by(room_id=room_id))
+        form = {"name": room.name, "capacity": str(highest - 1), "institution": str(room.institution_id),
+                "site": str(room.site_id)}
+    assoc = login("association")
+    r = assoc.post(f"/roomview/edit/{room_id}", form, token_from=f"/roomview/edit/{room_id}", follow_redirects=True)
+    assert f"容量不能小于 {highest}" in r.text, r.text[-3000:]
+    c, headers = api("association")
+    r = c.put(f"/api/v1/room/{room_id}", json={"capacity": highest - 1}, headers=headers)
+    assert r.status_code in (400, 422) and str(highest) in r.text
+    with app.app_context():
+        assert db.session.get(Room, room_id).capacity == 4, "nothing written"
+    r = c.put(f"/api/v1/room/{room_id}", json={"capacity": highest}, headers=headers)
+    assert r.status_code == 200, r.text

@@ -58,6 +58,11 @@ def target_scope(model):
     return None
 
 
+# model -> rule(item) giving why a generic form or API may not write the row (or None);
+# for rules of a domain service that the generic views must respect too
+WRITE_RULES = {}
+
+
 class Refused(BadRequest):
     """A write refused by a rule; reads as its message alone (FAB's API shows str())."""
 
@@ -205,6 +210,10 @@ class ScopedMixin:
         force_own_institution(item, user)
         check_staff_fields(item, user)
         check_related_scope(item, user)
+        rule = WRITE_RULES.get(type(item))
+        error = rule(item) if rule else None
+        if error:
+            raise Refused(error)
 
 
 class PlatformModelView(ScopedMixin, ModelView):

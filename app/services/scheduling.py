@@ -471,6 +471,19 @@ def room_status_now(now=None):
                 else_=RoomStatus.UNSCHEDULED.value)
 
 
+def capacity_error(room_id, capacity, now=None):
+    """Why a room may not shrink to ``capacity`` (seats beyond it are assigned in an
+    exam that has not ended), or None."""
+    query = (select(func.max(SeatAssignment.seat_no)).join(ExamSession, ExamSession.id == SeatAssignment.session_id)
+             .where(SeatAssignment.room_id == room_id, ExamSession.ends_at >= (now or datetime.datetime.now())))
+    with db.session.no_autoflush:  # the room being edited is not written before the check
+        highest = db.session.scalar(query)
+    if room_id is not None and highest and capacity is not None and capacity < highest:
+        return _("Seat %(seat)d of this room is assigned in an exam that has not ended: the capacity cannot be "
+                 "less than %(seat)d.", seat=highest)
+    return None
+
+
 def update_room_status(site_ids, now=None):
     """Store each room's status (see ``room_status_now``) for the rooms of these sites."""
     db.session.execute(update(Room).where(Room.site_id.in_(site_ids)).values(status=room_status_now(now)))

@@ -1,7 +1,7 @@
 """考务: registrations, rooms, invigilators, scheduling, scores, reports (payments: views/admin/finance.py)."""
 from flask_babel import lazy_gettext as _l
 
-from app.services import institution_ops
+from app.services import institution_ops, scheduling
 from models import (
     ExamResult,
     ExamSession,
@@ -15,7 +15,7 @@ from models import (
     WeeklyReport,
 )
 from views.admin.institution_ops import ReviewedRowView
-from views.base import model_api, model_view
+from views.base import WRITE_RULES, model_api, model_view
 
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
 
@@ -28,6 +28,7 @@ RegistrationView = model_view(
     base_permissions=READ_ONLY)
 MaterialEntryView = model_view(MaterialEntry, list_columns=["registration", "section", "created_at"],
                                search_columns=["section"], base_permissions=READ_ONLY)
+WRITE_RULES[Room] = lambda room: scheduling.capacity_error(room.id, room.capacity)  # D10: seats already given
 RoomView = model_view(Room, list_columns=["name", "institution", "site", "room_type", "capacity", "status"],
                       search_columns=["name", "institution", "room_type", "status"])
 InvigilatorView = model_view(Invigilator, list_columns=["staff_no", "name", "phone", "institution", "region", "duty"],
