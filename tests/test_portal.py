@@ -427,3 +427,43 @@ def test_candidates_are_sent_to_the_portal_login(client):
     for url in ("/notifications/", "/files/1", "/portal/me"):
         r = client.get(url)
         assert r.status_code == 302 and "/portal/login" in r.headers["Location"], url
+
+
+def test_a_candidate_imported_by_an_institution_claims_the_profile(app):
+    """D4 → A2: a 本校考生 the institution imported (no account yet) registers with the mobile
+    number the institution gave and takes over that record, registrations and all; a different
+    number or another name is refused, and nobody takes a record that already has an account."""
+    from models import Institution
+
+    phone, number = new_phone(), new_id_number()
+    with app.app_context():
+        institution_id = db.session.query(Institution.id).order_by(Institution.id).first()[0]
+        imported = Person(name="李四光", id_type="resident", phone=phone, source="school",
+                          institution_id=institution_id, enrollment_year=2024)
+        imported.set_id_number(number)
+        db.session.add(imported)
+        db.session.commit()
+        imported_id = imported.id
+
+    stranger = Client(app)  # knows the name and the ID number, but not the phone
+    assert register(stranger, new_phone()).status_code == 302
+    r = complete(stranger, name="李四光", id_number=number)
+    assert r.status_code == 200 and "手机号" in r.text and "机构" in r.text
+    owner = Client(app)
+    assert register(owner, phone).status_code == 302
+    r = complete(owner, name="李四", id_number=number)
+    assert r.status_code == 200 and "姓名" in r.text
+    r = complete(owner, name="李四光", id_number=new_id_number())  # a typo in the ID number
+    assert r.status_code == 200 and "核对证件号码" in r.text
+    r = complete(owner, name="李四光", id_number=number)
+    assert r.status_code == 302, r.text[-2000:]
+    with app.app_context():
+        person = db.session.get(Person, imported_id)
+        user = db.session.query(PlatformUser).filter_by(phone=phone).one()
+        assert person.user_id == user.id and person.source == "school" and person.institution_id == institution_id
+        assert db.session.query(Person).filter(Person.phone == phone).count() == 1
+    late = Client(app)
+    let_time_pass(app, phone)
+    assert register(late, new_phone()).status_code == 302
+    r = complete(late, name="李四光", id_number=number)
+    assert r.status_code == 200 and "该证件号码已注册" in r.text

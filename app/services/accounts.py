@@ -55,8 +55,10 @@ def check_password(password, confirm):
 
 
 def phone_taken(phone):
+    """Held by an account or by someone's profile; a record an institution imported
+    without an account does not count: its owner registers with it (``_claim``)."""
     return db.session.query(PlatformUser).filter_by(phone=phone).first() is not None or \
-        db.session.query(Person).filter_by(phone=phone).first() is not None
+        db.session.query(Person).filter(Person.phone == phone, Person.user_id.is_not(None)).first() is not None
 
 
 def register_candidate(phone, password):
@@ -122,14 +124,39 @@ def complete_profile(user, name, gender, id_type, id_number, email):
             raise AccountError("id_number", _("The document number has 5 to 20 letters and digits."))
         if gender not in ("male", "female"):
             raise AccountError("gender", _("Please choose a gender."))
-    if db.session.query(Person).filter_by(id_number_hash=crypto.blind_index(id_number)).first():
-        raise AccountError("id_number", _("This ID number is already registered."))
+    existing = db.session.query(Person).filter_by(id_number_hash=crypto.blind_index(id_number)).first()
+    if existing is not None:
+        return _claim(user, existing, name, email)
+    if db.session.query(Person).filter_by(phone=user.phone).first() is not None:
+        raise AccountError("id_number", _("Your institution has entered a candidate record with your mobile number "
+                                          "and another ID number. Please check your ID number, or ask your "
+                                          "institution to correct the record."))
     email = _checked_email(email, user.id)
     person = Person(user_id=user.id, name=name, gender=gender, id_type=id_type, birth_date=birth, phone=user.phone,
                     email=email, source=CandidateSource.SELF.value, verify_state=VerifyState.NO_PHOTO.value)
     person.set_id_number(id_number)
     user.first_name, user.last_name, user.email = name, "", email
     db.session.add(person)
+    db.session.commit()
+    return person
+
+
+def _claim(user, person, name, email):
+    """A candidate an institution imported (D4: a profile without an account) takes it
+    over on registering, when the name matches and the mobile number the institution
+    gave is the one this account proved by SMS; the institution vouches for that
+    number, so nobody who merely knows a name and an ID number can take the profile."""
+    if person.user_id is not None:
+        raise AccountError("id_number", _("This ID number is already registered."))
+    if person.name != name:
+        raise AccountError("name", _("The name does not match the candidate record of this ID number."))
+    if not person.phone or person.phone != user.phone:
+        raise AccountError("id_number", _(
+            "Your institution has already entered a candidate record with this ID number, with another mobile "
+            "number. Please ask your institution to correct the mobile number, then complete your profile again."))
+    person.email = _checked_email(email, user.id, person.id)
+    person.user_id = user.id
+    user.first_name, user.last_name, user.email = name, "", person.email
     db.session.commit()
     return person
 
