@@ -616,3 +616,26 @@ def test_a_scheduled_room_cannot_shrink_below_its_assigned_seats(app, login, api
         assert db.session.get(Room, room_id).capacity == 4, "nothing written"
     r = c.put(f"/api/v1/room/{room_id}", json={"capacity": highest}, headers=headers)
     assert r.status_code == 200, r.text
+
+
+def test_publishing_tells_each_candidate_once(app, login, candidate):
+    from models import ExamSite, Notification, PlatformUser
+
+    c, phone, _number = candidate
+    exam = small_exam(app, candidates_per_site=1)
+    with app.app_context():
+        me = db.session.query(Person).filter_by(phone=phone).one()
+        es = db.session.get(ExamSite, exam["sites"][0])
+        db.session.add(Registration(exam_plan_id=exam["id"], person_id=me.id, exam_site_id=es.id,
+                                    institution_id=es.site.institution_id, status="registered", category="first"))
+        db.session.commit()
+        user_id = db.session.query(PlatformUser.id).filter_by(phone=phone).scalar()
+    assoc = login("association")
+    assert run(assoc, exam)[0]["status"] == "done"
+    for _twice in range(2):
+        assoc.post(f"/scheduling/{exam['id']}/publish", {}, token_from=f"/scheduling/{exam['id']}")
+    with app.app_context():
+        notes = db.session.query(Notification).filter_by(user_id=user_id).filter(
+            Notification.title.contains("准考证已发布")).all()
+        assert len(notes) == 1 and notes[0].link == "/portal/me/exams"
+    assert "准考证已发布" in c.get("/notifications/").text

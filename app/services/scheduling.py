@@ -22,6 +22,7 @@ from models import (
     ExamSite,
     Invigilator,
     InvigilatorAssignment,
+    Notification,
     Person,
     Registration,
     RegistrationSubject,
@@ -490,15 +491,25 @@ def update_room_status(site_ids, now=None):
 
 
 def publish(plan_id):
-    """Mark the plan's admission tickets published; returns how many were newly published."""
+    """Mark the plan's admission tickets published and tell each candidate with an
+    account (in-app, in bulk); returns how many seats were newly published."""
     plan = db.session.get(ExamPlan, plan_id)
     if plan is None:
         raise SchedulingError(_("No such exam."))
     ids = select(ExamSession.id).where(ExamSession.exam_plan_id == plan_id)
-    result = db.session.execute(update(SeatAssignment).where(SeatAssignment.session_id.in_(ids),
-                                                             SeatAssignment.published.is_(False))
-                                .values(published=True))
+    unpublished = (SeatAssignment.session_id.in_(ids), SeatAssignment.published.is_(False))
+    users = db.session.scalars(
+        select(Person.user_id).distinct().join(Registration, Registration.person_id == Person.id)
+        .join(SeatAssignment, SeatAssignment.registration_id == Registration.id)
+        .where(*unpublished, Person.user_id.is_not(None))).all()
+    result = db.session.execute(update(SeatAssignment).where(*unpublished).values(published=True))
     update_room_status(select(ExamSite.site_id).where(ExamSite.exam_plan_id == plan_id))
+    title = _("Admission ticket published: %(exam)s", exam=plan.name)
+    body = _("Download and print it from My exams; bring it and your ID card to the exam.")
+    for start in range(0, len(users), CHUNK):
+        db.session.execute(insert(Notification.__table__), [
+            {"user_id": user, "title": title, "body": body, "link": "/portal/me/exams"}
+            for user in users[start:start + CHUNK]])
     db.session.commit()
     return result.rowcount
 
