@@ -467,3 +467,16 @@ def test_a_candidate_imported_by_an_institution_claims_the_profile(app):
     assert register(late, new_phone()).status_code == 302
     r = complete(late, name="李四光", id_number=number)
     assert r.status_code == 200 and "该证件号码已注册" in r.text
+
+
+@pytest.mark.parametrize("id_type, bad, good", [
+    ("hk_macao", "X1234567", "H{digits10}"), ("taiwan", "1234", "{digits8}"), ("officer", "南字", "南字第{digits8}号")])
+def test_other_id_types_follow_the_same_rules_as_the_imports(app, id_type, bad, good):
+    """A2 and D4 agree: the portal checks each document type with app.identity's rule."""
+    c = Client(app)
+    assert register(c, new_phone()).status_code == 302
+    r = complete(c, id_type=id_type, id_number=bad, gender="female")
+    assert r.status_code == 200 and "号码" in r.text
+    digits = new_phone()[-10:]
+    r = complete(c, id_type=id_type, id_number=good.format(digits10=digits, digits8=digits[-8:]), gender="female")
+    assert r.status_code == 302, r.text[-1500:]

@@ -146,7 +146,7 @@ def test_apply_for_an_exam_and_pay_in_the_browser(app, server, page, tmp_path, l
         for selector, value in selects.items():
             page.select_option(selector, value)
         page.click("button[value=add]")
-        assert "已填写" in page.content()
+        page.wait_for_selector("text=已填写")  # the saved section's page, once loaded
         page.click("text=返回材料目录")
     page.click("text=下一步：确认提交")
     page.wait_for_url("**/confirm")
