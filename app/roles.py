@@ -70,6 +70,7 @@ ROLE_PERMISSIONS = {
         (r"RegistrationReview(View)?", r"can_review|menu_access"),
         (r"Scheduling(View)?", r"can_list|menu_access"),  # D10: its own rooms' seat plan, read-only
         (r"(PilotApplication|Site|WeeklyReport)View", r"submit_review"),
+        (r"PersonView", r"batch_edit|batch_delete"),  # D4: its own candidates only (rows through the scope)
         (r"InstitutionDashboard(View)?", r"can_index|menu_access"),
         (r"ExamPrintables(View)?", r"can_print|menu_access"),  # D11: prints its own rooms only
         (r"PhotoImport(View)?", r"can_import|menu_access"),  # D5: photos of its own people only

@@ -4,6 +4,7 @@ report; re-import updates; scope of the Institution user."""
 import datetime
 import io
 import itertools
+import random
 import re
 
 import pytest
@@ -43,6 +44,20 @@ def institution_id_of(app, username):
 def other_institution(app, mine):
     with app.app_context():
         return db.session.scalar(select(Institution.id).where(Institution.id != mine).order_by(Institution.id))
+
+
+def second_institution_user(app):
+    """A user of the other institution (created once, as tests/test_workflow_matrix.py does)."""
+    from app.roles import INSTITUTION
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        if sm.find_user(username="institution-b") is None:
+            user = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example", sm.find_role(INSTITUTION),
+                               password="Demo@2026")
+            user.institution_id = other_institution(app, institution_id_of(app, "institution"))
+            db.session.commit()
+    return "institution-b"
 
 
 def download(client, url):
@@ -433,3 +448,108 @@ def test_batch_registration_by_subject_and_template_names_the_subjects(app, logi
     with app.app_context():
         reg = db.session.query(Registration).filter_by(exam_plan_id=exam["id"]).one()
         assert [s.subject.name for s in reg.subjects] == ["理论"] and reg.status == "submitted"
+
+
+# --- pinyin offered, not silently filled ---------------------------------------------------------------
+def test_empty_pinyin_is_offered_for_checking_on_the_result_page(app, login):
+    c = login("institution")
+    names = ["单田芳", "曾国藩", "解缙"] + [f"拼音{chr(0x7532 + i)}" for i in range(22)]  # 25 rows, pinyin empty
+    rows = [school_row(n, male_id(), phone()) for n in names]
+    rows[3][1] = "Pin Yin"  # given: not offered
+    data = fill(download(c, f"{CANDIDATES}template/school_candidates"), localise(app, rows))
+    state = job_of(c, upload(c, CANDIDATES, "school_candidates", data))
+    result = state["result"]
+    assert result["created"] == 25 and result["filled"] == 24, result
+    assert result["filled_rows"][:3] == [[3, "单田芳", "Shan Tianfang"], [4, "曾国藩", "Zeng Guofan"],
+                                         [5, "解缙", "Xie Jin"]]
+    assert len(result["filled_rows"]) == 20 and 6 not in [r[0] for r in result["filled_rows"]]
+    page = c.get(f"{CANDIDATES}job/{state['id']}").text
+    assert "24 行拼音为空，已按姓名生成，请核对" in page
+    assert "Shan Tianfang" in page and "另有 4 行" in page
+    r = c.get(f"/files/{result['filled_attachment_id']}")
+    listed = [row for row in load_workbook(io.BytesIO(r.data)).worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert len(listed) == 24 and listed[0] == (3, "单田芳", "姓名拼音", "Shan Tianfang")
+    with app.app_context():
+        assert db.session.query(Person).filter_by(name="解缙").one().pinyin == "Xie Jin"
+    assert login(second_institution_user(app)).get(f"/files/{result['filled_attachment_id']}").status_code == 404
+
+
+def test_wrong_pinyin_form_is_refused_with_the_computed_one_offered(app, login):
+    c = login("institution")
+    rows = [school_row("张三峰", male_id(), phone(), pinyin="zhang sanfeng"),
+            school_row("单田芳", male_id(), phone(), pinyin="ShanTianfang"),
+            school_row("曾国藩", male_id(), phone(), pinyin="Zeng3 Guofan"),
+            school_row("解缙", male_id(), phone(), pinyin="Jie Jin")]  # right form: a reading is the person's
+    data = fill(download(c, f"{CANDIDATES}template/school_candidates"), localise(app, rows))
+    state = job_of(c, upload(c, CANDIDATES, "school_candidates", data))
+    assert state["result"]["created"] == 0 and state["result"]["errors"] == 3, state
+    reported, _ws = report_rows(c, state)
+    by_row = {row: (column, reason, value) for row, column, reason, value in reported}
+    assert by_row[3] == ("姓名拼音", "拼音格式应为 Zhang Sanfeng：姓与名分开、首字母大写、中间一个空格"
+                                    "（按姓名为 Zhang Sanfeng）。", "zhang sanfeng")
+    assert "（按姓名为 Shan Tianfang）" in by_row[4][1]
+    assert "（按姓名为 Zeng Guofan）" in by_row[5][1]
+    assert 6 not in by_row
+    with app.app_context():
+        assert db.session.query(Person).filter(Person.name == "张三峰").count() == 0
+
+
+# --- ID types other than the resident ID card ---------------------------------------------------------
+def _id_row(app, name, id_type, number, gender="男"):
+    with app.test_request_context():
+        from models.enums import IdType
+        label = next(str(m.label) for m in IdType if m.value == id_type)
+    row = localise(app, [school_row(name, number, phone(), gender=gender)])[0]
+    row[3] = label
+    return row
+
+
+def _residence_permit():
+    """A 港澳台居民居住证 number: 18 digits from 81/82/83 with the GB 11643 check digit."""
+    first17 = f"81000019900101{random.randint(0, 999):03d}"
+    return first17 + check_digit(first17)
+
+
+def test_other_id_types_import_with_their_own_number_forms(app, login):
+    c = login("institution")
+    permit = _residence_permit()
+    n = random.randint(10 ** 7, 9 * 10 ** 7)  # numbers of this run: other tests may use round ones
+    good = [("护照甲", "passport", f"e{n}", f"E{n}"), ("回乡甲", "hk_macao", f"H{n}", f"H{n}"),
+            ("回乡乙", "hk_macao", f"M{n}12", f"M{n}12"), ("台胞甲", "taiwan", f"{n}", f"{n}"),
+            ("军官甲", "officer", f"南字第{n}号", f"南字第{n}号"), ("居住甲", "resident", permit, permit)]
+    rows = [_id_row(app, name, kind, number, gender="女" if kind != "resident" else
+                    ("男" if int(permit[16]) % 2 else "女")) for name, kind, number, _n in good]
+    data = fill(download(c, f"{CANDIDATES}template/school_candidates"), rows)
+    state = job_of(c, upload(c, CANDIDATES, "school_candidates", data))
+    assert state["result"]["created"] == len(good) and state["result"]["errors"] == 0, state
+    with app.app_context():
+        people = {p.name: p for p in db.session.query(Person).filter(Person.name.in_([g[0] for g in good]))}
+        for name, kind, _typed, stored in good:
+            assert people[name].id_type == kind and people[name].full_id_number() == stored
+        assert people["护照甲"].birth_date is None and people["护照甲"].gender == "female"
+        assert people["居住甲"].birth_date == datetime.date(1990, 1, 1)
+    # the same file again: matched by number, updated
+    state = job_of(c, upload(c, CANDIDATES, "school_candidates", data))
+    assert state["result"]["updated"] == len(good), state
+
+
+def test_bad_numbers_of_each_id_type_are_named_by_row(app, login):
+    c = login("institution")
+    good = male_id()
+    bad = [("护照乙", "passport", "E12"), ("回乡丙", "hk_macao", "X12345678"), ("回乡丁", "hk_macao", "H1234567"),
+           ("台胞乙", "taiwan", "1234567"), ("军官乙", "officer", "军官证"),
+           ("身份乙", "resident", good[:17] + ("1" if good[17] == "0" else "0")), ("护照丙", "passport", "E1234567")]
+    rows = [_id_row(app, name, kind, number) for name, kind, number in bad]
+    data = fill(download(c, f"{CANDIDATES}template/school_candidates"), rows)
+    state = job_of(c, upload(c, CANDIDATES, "school_candidates", data))
+    assert state["result"]["created"] == 0 and state["result"]["errors"] == 6, state
+    reported, _ws = report_rows(c, state)
+    by_row = {row: (column, reason, value) for row, column, reason, value in reported}
+    assert by_row[3] == ("证件号码", "护照号码为 5 到 20 位字母和数字。", "E12")
+    assert by_row[4][1] == by_row[5][1] == "港澳居民来往内地通行证号码为 H 或 M 加 8 位或 10 位数字。"
+    assert by_row[6][1] == "台湾居民来往大陆通行证号码为 8 位数字（旧证 10 位）。"
+    assert "南字第2011123号" in by_row[7][1]
+    assert by_row[8] == ("证件号码", "身份证号码校验位错误。", bad[5][2])
+    assert 9 not in by_row  # the good row: nothing stored all the same
+    with app.app_context():
+        assert db.session.query(Person).filter(Person.name == "护照丙").count() == 0

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from app import crypto
 from app.extensions import db
-from app.identity import IdNumberError, parse_resident_id
+from app.identity import IdNumberError, parse_id_number
 from app.services.accounts import AccountError, normalise_phone
 from app.services.imports import CellError, Column, ImportRefused, ImportType, register
 from models import (
@@ -60,7 +60,12 @@ PINYIN_FORM = re.compile(r"[A-Z][a-zü]*(?: [A-Z][a-zü]*)+")
 
 
 def convert_pinyin(text, ctx):
+    """The form only; the refusal offers the pinyin computed from the row's name (an earlier column)."""
     if not PINYIN_FORM.fullmatch(text):
+        computed = name_pinyin(ctx.row.get("name") or "")
+        if computed:
+            raise CellError(_("Write the pinyin as 'Zhang Sanfeng': family name and given name apart, each "
+                              "capitalised, one space between them (from the name: %(pinyin)s).", pinyin=computed))
         raise CellError(_("Write the pinyin as 'Zhang Sanfeng': family name and given name apart, each "
                           "capitalised, one space between them."))
     return text
@@ -105,11 +110,21 @@ def text_max(n):
 
 
 def convert_id_number(text, ctx):
-    """Normalised here; checked against the ID type in ``check`` (the type is another column)."""
-    text = text.strip().upper()
-    if not re.fullmatch(r"[0-9A-Z()（）-]{5,20}", text):
-        raise CellError(_("The ID number has unexpected characters or length."))
-    return text
+    """Checked against the row's ID type (an earlier column) by app.identity; a resident ID number
+    also gives the birth date and gender.  Without a valid type (batch registration, or the type cell
+    refused) the number is only a look-up key: normalised and roughly checked."""
+    id_type = ctx.row.get("id_type")
+    if id_type is None:
+        text = text.strip().upper()
+        if not re.fullmatch(r"[0-9A-Z()（）\u4e00-\u9fff-]{5,20}", text):
+            raise CellError(_("The ID number has unexpected characters or length."))
+        return text
+    try:
+        number, birth, gender = parse_id_number(id_type, text)
+    except IdNumberError as exc:
+        raise CellError(str(exc)) from None
+    ctx.row["birth_date"], ctx.row["_id_gender"] = birth, gender
+    return number
 
 
 # --- pinyin -------------------------------------------------------------------------------------------
@@ -163,8 +178,10 @@ COMMON_COLUMNS = [
            example=lambda ctx: str(IdType.RESIDENT.label), note=_l("Choose from the list.")),
     Column(_l("ID number"), "id_number", True, convert_id_number, text=True, width=22,
            example=lambda ctx: _example_id(),
-           note=_l("Typed as text (the column is text-formatted): 18 characters for a resident ID card, the last "
-                   "may be X.")),
+           note=_l("Typed as text (the column is text-formatted): 18 characters for a resident ID card (also for a "
+                   "residence permit of Hong Kong, Macao and Taiwan residents), the last may be X; a passport 5 to 20 "
+                   "letters and digits; a Hong Kong and Macao travel permit H or M and 8 or 10 digits; a Taiwan "
+                   "travel permit 8 digits.")),
     Column(_l("Mobile phone"), "phone", True, convert_phone, text=True, example="13912345678",
            note=_l("A mainland mobile number, 11 digits.")),
 ]
@@ -189,23 +206,15 @@ def convert_major_code(text, ctx):
 
 class CandidateImport(ImportType):
     source = None
+    filled_message = _l("%(n)s rows had no pinyin; it was generated from the name. Please check it.")
 
     def check(self, record, ctx):
-        if record["id_type"] == IdType.RESIDENT.value:
-            try:
-                number, birth, gender = parse_resident_id(record["id_number"])
-            except IdNumberError as exc:
-                yield "id_number", str(exc)
-                return
-            record["id_number"], record["birth_date"] = number, birth
-            if record.get("gender") and record["gender"] != gender:
-                yield "gender", _("The gender differs from the one in the ID number.")
-        else:
-            record["birth_date"] = None
-        computed = name_pinyin(record["name"])
-        if not record.get("pinyin"):
-            record["pinyin"] = computed
-            record["pinyin_filled"] = True
+        id_gender = record.get("_id_gender")  # from a resident ID number (convert_id_number)
+        if id_gender and record.get("gender") and record["gender"] != id_gender:
+            yield "gender", _("The gender differs from the one in the ID number.")
+        if not record.get("pinyin"):  # offered, not silently: listed on the result page for checking
+            record["pinyin"] = name_pinyin(record["name"])
+            record["_filled"] = {"pinyin": record["pinyin"]}
         major = record.get("major_code")
         if major is not None:
             if record.get("major_name") and record["major_name"] not in (major.name, major.old_name):

@@ -25,6 +25,7 @@ TEMPLATE_ROWS = 10000  # rows of the template that carry the dropdowns and text 
 HEADER_ROW = 2  # Excel row of the headers (row 1: the instructions)
 PROGRESS_EVERY = 500
 MAX_ROWS = 50000
+FILLED_SHOWN = 20  # filled-in cells listed on the result page; the rest are in the downloadable list
 
 REGISTRY = {}
 
@@ -70,6 +71,16 @@ class Context:
     institution_id: int
     options: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)
+    row: dict = field(default_factory=dict)  # the record being read: a converter may look at earlier columns
+
+
+@dataclass
+class Filled:
+    """An empty cell the import type filled in (the pinyin from the name): offered for checking."""
+    row: int
+    name: str
+    column: str
+    value: str
 
 
 @dataclass
@@ -79,6 +90,7 @@ class Result:
     updated: int = 0
     unchanged: int = 0
     errors: list = field(default_factory=list)
+    filled: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -101,6 +113,7 @@ class ImportType:
     instructions = ""
     columns = []
     job_threshold = 0
+    filled_message = None  # lazy, with %(n)s: shown when cells were filled in (record["_filled"])
 
     def columns_for(self, ctx):
         return self.columns
@@ -250,6 +263,9 @@ def run(import_type, data, filename, ctx, progress=None):
         if positions is None:
             raise ImportRefused(_("The header row of the template was not found; please use the downloaded "
                                   "template."))
+        # read in declared order, whatever the file's order: a converter may use an earlier column
+        order = {c.field: n for n, c in enumerate(columns)}
+        positions = dict(sorted(positions.items(), key=lambda p: order[p[1].field]))
         present = {c.field for c in positions.values()}
         missing = [c for c in columns if c.required and c.field not in present]
         if missing:
@@ -265,7 +281,7 @@ def run(import_type, data, filename, ctx, progress=None):
             result.total += 1
             if result.total > MAX_ROWS:
                 raise ImportRefused(_("A file holds at most %(n)s rows; please split it.", n=MAX_ROWS))
-            record = {"_row": number}
+            record = ctx.row = {"_row": number}
             raw = {}
             bad = False
             for i, col in positions.items():
@@ -309,6 +325,8 @@ def run(import_type, data, filename, ctx, progress=None):
     except Exception:
         db.session.rollback()
         raise
+    result.filled = [Filled(r["_row"], r.get("name") or "", titles.get(f, f), value)
+                     for r in records for f, value in r.get("_filled", {}).items()]
     return result
 
 
@@ -331,6 +349,26 @@ def error_report(result):
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 60)
     ws.set_column(3, 3, 24)
+    ws.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
+
+
+def filled_report(result):
+    """The filled-in cells as a workbook (row, name, column, value), to check them against the file."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    ws = book.add_worksheet(str(_l("Filled-in cells")))
+    head = book.add_format({"bold": True, "bg_color": "#FFF2CC"})
+    ws.write_row(0, 0, [str(_l("Row")), str(_l("Full name")), str(_l("Column")), str(_l("Filled in with"))], head)
+    for r, f in enumerate(result.filled, start=1):
+        ws.write_number(r, 0, f.row)
+        ws.write_string(r, 1, f.name)
+        ws.write_string(r, 2, f.column)
+        ws.write_string(r, 3, f.value)
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 3, 20)
     ws.freeze_panes(1, 0)
     book.close()
     return out.getvalue()
@@ -359,6 +397,13 @@ def run_stored(job_id, key, attachment_id, user_id, institution_id, options):
         raise
     outcome = {"message": result.message(), "total": result.total, "created": result.created,
                "updated": result.updated, "unchanged": result.unchanged, "errors": len(result.errors)}
+    if result.filled:
+        outcome.update(filled=len(result.filled), filled_message=str(import_type.filled_message or "") % {
+            "n": len(result.filled)}, filled_rows=[[f.row, f.name, f.value] for f in result.filled[:FILLED_SHOWN]])
+        report = files.store(filled_report(result), f"{key}-filled-{job_id}.xlsx", XLSX_MIME, "import_report",
+                             user=user, institution_id=institution_id)
+        db.session.commit()
+        outcome["filled_attachment_id"] = report.id
     if result.errors:
         report = files.store(error_report(result), f"{key}-errors-{job_id}.xlsx", XLSX_MIME, "import_report",
                              user=user, institution_id=institution_id)

@@ -1,11 +1,16 @@
 """人员: institutions, people and their records, reference catalogues."""
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
+from app.extensions import db
+from app.services import candidates
 from models import CreditRecord, Education, Institution, Major, Membership, Person, Region, WorkExperience
-from models.enums import AuditAction
+from models.enums import AuditAction, CandidateSource
 from views.base import PlatformModelView, model_api, model_view
 
 CATEGORY = ("People", _l("People"))
@@ -19,8 +24,51 @@ InstitutionView = model_view(
 
 
 class PersonBase(PlatformModelView):
-    base_permissions = PlatformModelView.base_permissions + ["can_view_id_number"]
+    # D4 批量修改 / 批量删除: actions, so rows arrive through the scope (PlatformModelView._run_action)
+    base_permissions = PlatformModelView.base_permissions + ["can_view_id_number", "batch_edit", "batch_delete"]
     show_template = "platform/person_show.html"
+
+    @action("batch_edit", _l("Batch edit"), icon="fa-edit", multiple=True, single=False)
+    def batch_edit(self, items):
+        """First the form for the chosen rows; the form posts back here (``apply``) with the same rows."""
+        items = items if isinstance(items, list) else [items]
+        if request.form.get("apply"):
+            try:
+                n = candidates.batch_edit(items, request.form.to_dict(), g.user)
+            except candidates.BatchRefused as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                flash(_("Changed %(n)s candidates.", n=n), "success")
+                return redirect(url_for(".list"))
+        return self.render_template("people/batch_edit.html", items=items, form=request.form,
+                                    fields=candidates.BATCH_FIELDS, sources=[CandidateSource.SCHOOL,
+                                                                             CandidateSource.SOCIAL])
+
+    @action("batch_delete", _l("Batch delete"), icon="fa-trash", multiple=True, single=False,
+            confirmation=_l("Delete the chosen candidates? Candidates who have registered for an exam or have an "
+                            "account cannot be deleted; then nothing is deleted."))
+    def batch_delete(self, items):
+        items = items if isinstance(items, list) else [items]
+        try:
+            n = candidates.batch_delete(items)
+        except candidates.BatchRefused as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Deleted %(n)s candidates.", n=n), "success")
+        return redirect(url_for(".list"))
+
+    # the single delete follows the same rules as the batch one
+    def pre_delete(self, item):
+        refusal = candidates.deletion_refusal([item])
+        if refusal:
+            raise ValueError(refusal)
+        g.deleting = (item.id, candidates.delete_dependents([item]))
+
+    def post_delete(self, item):
+        pid, paths = g.pop("deleting", (None, []))
+        if db.session.get(Person, pid) is None:  # FAB calls this even when the delete was rolled back
+            candidates.remove_files(paths)
 
     @expose("/id_number/<int:pk>")
     @has_access
@@ -39,7 +87,7 @@ PersonView = model_view(
     search_columns=["name", "phone", "email", "institution", "source", "verify_state", "realname_verified"],
     show_columns=["name", "pinyin", "gender", "id_type", "id_number_masked", "birth_date", "phone", "email",
                   "institution", "source", "employer", "region", "enrollment_year", "major", "major_text",
-                  "verify_state", "realname_verified", "is_expert", "is_teacher", "created_at"],
+                  "verify_state", "verify_note", "realname_verified", "is_expert", "is_teacher", "created_at"],
     edit_columns=["name", "pinyin", "gender", "phone", "email", "institution", "source", "employer", "region",
                   "enrollment_year", "major", "major_text", "verify_state", "is_expert", "is_teacher"],
     # no generic add: an ID number is set through the identity service (check digit, blind index)
