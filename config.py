@@ -62,6 +62,7 @@ AUTH_ROLE_PUBLIC = "Public"
 AUTH_USER_REGISTRATION = False
 FAB_SECURITY_MANAGER_CLASS = "app.security.PlatformSecurityManager"
 FAB_INDEX_VIEW = "views.home.HomeView"
+FAB_BASE_TEMPLATE = "platform/baselayout.html"  # FAB's layout plus the shared file picker (static/filepicker.js)
 FAB_UPDATE_PERMS = False  # permissions are synced explicitly after migrations
 FAB_CREATE_DB = False
 FAB_ADD_SECURITY_API = False  # FAB's user/role REST API answers 500s under fuzzing
@@ -162,6 +163,8 @@ PDF_FONT_PATH = _env("PDF_FONT_PATH", _first_existing(PDF_FONT_CANDIDATES))
 PDF_FONT_BOLD_PATH = _env("PDF_FONT_BOLD_PATH", _first_existing(
     [PDF_FONT_PATH.replace("Regular", "Bold")] if PDF_FONT_PATH and "Regular" in PDF_FONT_PATH else []))
 PDF_FONT_INDEX = _env("PDF_FONT_INDEX")  # face number inside a .ttc; default: the "SC" face
+# D11: a room's printable of more pages than this is made as a background job, not while the browser waits
+PRINTABLES_SYNC_MAX_PAGES = int(_env("PRINTABLES_SYNC_MAX_PAGES", 400))
 
 # Payments (C1–C7): unpaid orders expire; the online gateway is pluggable.
 ORDER_EXPIRY_HOURS = int(_env("ORDER_EXPIRY_HOURS", 48))

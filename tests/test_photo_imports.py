@@ -19,6 +19,19 @@ from tests.conftest import wait_for_job
 
 W, H = 295, 413
 RED = (200, 20, 30)
+# a real face on the default red background (see tests/data/README.md); the portrait sits in FACE_BOX
+FACE = os.path.join(os.path.dirname(__file__), "data", "face_red.jpg")
+FACE_BOX = (30, 106, 265, 413)
+
+
+def face_photo(background=RED):
+    """The real face photo, on another background colour if asked."""
+    with Image.open(FACE) as face:
+        image = Image.new("RGB", face.size, background)
+        image.paste(face.crop(FACE_BOX), FACE_BOX[:2])
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def photo(size=(W, H), background=RED, fmt="JPEG"):
@@ -261,7 +274,37 @@ def test_default_checker_sends_a_photo_without_a_face_to_manual(ctx):
     from app.services.photo_check import FaceAndBackgroundChecker
 
     ok, reason = FaceAndBackgroundChecker().check(None, photo())
-    assert ok is False and reason
+    assert ok is False and reason == "照片中未检测到人脸。"
+
+
+def test_default_checker_passes_a_real_face_on_red(ctx):
+    from app.services.photo_check import FaceAndBackgroundChecker
+
+    assert os.path.getsize(FACE) < 40 * 1024
+    with Image.open(FACE) as face:
+        assert face.size == (W, H)
+    assert FaceAndBackgroundChecker().check(None, face_photo()) == (True, None)
+
+
+@pytest.mark.parametrize("background, found", [((20, 60, 200), "蓝色"), ((250, 250, 250), "白色")])
+def test_default_checker_refuses_the_face_on_another_background(ctx, background, found):
+    from app.services.photo_check import FaceAndBackgroundChecker
+
+    ok, reason = FaceAndBackgroundChecker().check(None, face_photo(background))
+    assert ok is False and reason == f"照片背景应为红色，当前为{found}。"  # the face itself was found
+
+
+def test_default_checker_names_how_many_faces(ctx):
+    from app.services.photo_check import FaceAndBackgroundChecker
+
+    with Image.open(FACE) as face:
+        head = face.crop((75, 140, 215, 310))
+        image = Image.new("RGB", face.size, RED)
+    image.paste(head, (5, 150))
+    image.paste(head, (150, 150))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    assert FaceAndBackgroundChecker().check(None, out.getvalue()) == (False, "照片中检测到 2 张人脸，应只有一张。")
 
 
 def _import(app, login, numbers):
@@ -329,3 +372,68 @@ def test_pages_and_permissions(app, login, client):
     assert 'name="institution_id"' in login("association").get("/photoimport/").text
     assert client.get("/photoimport/").status_code in (302, 401, 403)  # not logged in
     assert client.get("/photoverificationview/list/").status_code in (302, 401, 403)
+
+
+def test_file_inputs_get_the_translated_picker(login, client):
+    """The browser's own file button speaks the browser's language: the back office and the portal
+    load the one shared picker with Chinese labels (tests/e2e drives it in chromium)."""
+    picker = ['src="/static/filepicker.js"', 'data-choose-file="选择文件"', 'data-no-file="未选择文件"']
+    c = login("institution")
+    for url in ("/photoimport/", "/imports/candidates/", "/photoverificationview/list/"):
+        text = c.get(url).text
+        assert all(p in text for p in picker), url
+    assert all(p in client.get("/portal/login").text for p in picker)
+
+
+def note(app, person_id):
+    with app.app_context():
+        return db.session.get(Person, person_id).verify_note
+
+
+def test_batch_verification_of_real_photos_keeps_the_reasons(app, login, people):
+    """批量认证 with the default OpenCV check: the real face on red passes, the face on blue and the
+    photo without a face go to 需人工确认 with their reasons, shown to the reviewer; a pass and a
+    manual confirmation clear the reason."""
+    (good, n_good), (blue, n_blue), (faceless, n_faceless), _rest = people["own"]
+    c = login("institution")
+    data = make_zip([(f"{n_good}.jpg", face_photo()), (f"{n_blue}.jpg", face_photo((20, 60, 200))),
+                     (f"{n_faceless}.jpg", photo())])
+    status, result, error, _page = upload(c, data, background="")  # any colour at import: the check decides
+    assert status == "done" and len(result["report"]["matched"]) == 3, (error, result)
+    with app.app_context():  # a stale reason from an earlier check
+        db.session.get(Person, good).verify_note = "旧的检测结果"
+        db.session.commit()
+    page = "/photoverificationview/list/"
+    r = c.post("/photoverificationview/action_post", {"action": "batch_verify_info",
+                                                      "rowid": [str(good), str(blue), str(faceless)]},
+               token_from=page)
+    assert r.status_code == 302
+    done = wait_for_job(c, int(re.search(r"(\d+)\D*$", r.headers["Location"]).group(1)))
+    assert done["status"] == "done", done
+    assert state(app, good)[0] == VerifyState.ACCURATE.value and note(app, good) is None
+    assert state(app, blue)[0] == VerifyState.MANUAL.value
+    assert note(app, blue) == "照片背景应为红色，当前为蓝色。"
+    assert state(app, faceless)[0] == VerifyState.MANUAL.value and note(app, faceless) == "照片中未检测到人脸。"
+    job_page = c.get(r.headers["Location"]).text
+    assert "照片背景应为红色，当前为蓝色。" in job_page
+    # the reviewer sees the reason in the list and where manual confirmation is decided
+    listing = c.get(f"{page}?_flt_0_verify_state={VerifyState.MANUAL.value}").text
+    assert "照片检测结果" in listing and "照片中未检测到人脸。" in listing
+    show = c.get(f"/photoverificationview/show/{blue}").text
+    assert "照片背景应为红色，当前为蓝色。" in show and "confirm_info" in show
+    assert "照片背景应为红色，当前为蓝色。" in login("association").get(f"/personview/show/{blue}").text
+    # 人工确认 clears the reason; a new photo clears it too (checked again)
+    c.post(f"/photoverificationview/action/confirm_info/{blue}", token_from=page)
+    assert state(app, blue)[0] == VerifyState.ACCURATE.value and note(app, blue) is None
+    status, result, _e, _p = upload(c, make_zip([(f"{n_faceless}.jpg", face_photo())]))
+    assert len(result["report"]["matched"]) == 1
+    assert state(app, faceless)[0] == VerifyState.PENDING.value and note(app, faceless) is None
+
+
+def test_single_verification_stores_the_reason(app, login, people):
+    (a, n_a) = people["own"][0]
+    c = _import(app, login, [n_a])
+    page = "/photoverificationview/list/"
+    c.post(f"/photoverificationview/action/verify_info/{a}", token_from=page)
+    assert state(app, a)[0] == VerifyState.MANUAL.value and note(app, a) == "照片中未检测到人脸。"
+    assert "照片中未检测到人脸。" in c.get(f"{page}?_flt_0_verify_state={VerifyState.MANUAL.value}").text

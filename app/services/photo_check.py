@@ -12,6 +12,7 @@ import importlib
 import io
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image
 
@@ -34,7 +35,8 @@ def _face_cascade():
 
 
 class FaceAndBackgroundChecker:
-    """One frontal face, and the background of the configured colour."""
+    """One frontal face, and the background of the configured colour; every problem
+    found is named (the reviewer sees them all at once)."""
 
     def check(self, person, data):
         import cv2
@@ -47,17 +49,16 @@ class FaceAndBackgroundChecker:
         h, w = gray.shape
         side = max(24, min(w, h) // 5)
         faces = _face_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+        problems = []
         if len(faces) == 0:
-            return False, _("No face was found on the photo.")
-        if len(faces) > 1:
-            return False, _("More than one face was found on the photo.")
+            problems.append(_("No face was found on the photo."))
+        elif len(faces) > 1:
+            problems.append(_("%(n)d faces were found on the photo; it must show exactly one.", n=len(faces)))
         want = current_app.config.get("PHOTO_CHECK_BACKGROUND", "red")
         if want:
-            found = photos._background(Image.open(io.BytesIO(data)))
-            if found != want:
-                return False, _("The background must be %(want)s; this one is %(found)s.",
-                                want=photos._label(want), found=photos._label(found))
-        return True, None
+            problems.append(photos.background_problem(Image.open(io.BytesIO(data)), want))
+        problems = [p for p in problems if p]
+        return not problems, " ".join(problems) or None
 
 
 def checker_name():
@@ -83,19 +84,27 @@ def _photo_bytes(person):
 
 
 def verify(person, check=None):
-    """认证: run the photo check on a person waiting for it; (ok, reason).  The caller commits."""
+    """认证: run the photo check on a person waiting for it; (ok, reason).  The reason of a
+    failure is kept in ``verify_note`` for the reviewer, a pass clears it.  The caller commits."""
     if person.verify_state != VerifyState.PENDING.value:
         raise VerifyError(_("%(name)s is not waiting for verification.", name=person.name))
-    data = _photo_bytes(person)
+    # the note is a record kept in the platform's language, whoever ran the check
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        data = _photo_bytes(person)
+        if data is None:
+            ok, reason = False, _("No photo.")
+        else:
+            try:
+                ok, reason = (check or checker()).check(person, data)
+            except Exception as exc:  # a failing provider sends the person to a human, not to a 500
+                current_app.logger.exception("photo check failed")
+                ok, reason = False, _("The photo check failed: %(error)s", error=str(exc)[:200])
+            reason = None if ok else str(reason or _("The photo check failed."))
     if data is None:
         person.verify_state = VerifyState.NO_PHOTO.value
-        return False, _("No photo.")
-    try:
-        ok, reason = (check or checker()).check(person, data)
-    except Exception as exc:  # a failing provider sends the person to a human, not to a 500
-        current_app.logger.exception("photo check failed")
-        ok, reason = False, _("The photo check failed: %(error)s", error=str(exc)[:200])
-    person.verify_state = VerifyState.ACCURATE.value if ok else VerifyState.MANUAL.value
+    else:
+        person.verify_state = VerifyState.ACCURATE.value if ok else VerifyState.MANUAL.value
+    person.verify_note = reason[:256] if reason else None
     return ok, reason
 
 
@@ -104,6 +113,7 @@ def confirm(person):
     if person.verify_state != VerifyState.MANUAL.value:
         raise VerifyError(_("%(name)s does not need manual confirmation.", name=person.name))
     person.verify_state = VerifyState.ACCURATE.value
+    person.verify_note = None
 
 
 def verify_many(job_id, person_ids, user_id, checker_path=None):

@@ -225,6 +225,7 @@ def import_photos(stream, user, institution_id=None, rules=None, progress=None):
             person.photo_id = item.id
             # a new photo is verified again, whatever the state was
             person.verify_state = VerifyState.PENDING.value
+            person.verify_note = None
             report.matched.append((name, person.name, person.id_number_masked))
         db.session.commit()
     except Exception:

@@ -15,14 +15,13 @@ DEFAULT_RULES = {"formats": ["jpeg", "png"], "max_bytes": 5 * 1024 * 1024, "min_
                  "ratio": 295 / 413}
 MAX_PIXELS = 40_000_000  # a real ID photo is well under one megapixel
 PIL_FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}
-BACKGROUND_NAMES = {"white": "white", "blue": "blue", "red": "red"}
 
 
 class PhotoError(ValueError):
     pass
 
 
-def _background(image):
+def background_colour(image):
     """The colour of the border strip: white, blue, red, or other."""
     rgb = image.convert("RGB")
     w, h = rgb.size
@@ -39,8 +38,17 @@ def _background(image):
     return "other"
 
 
-def _label(colour):
+def colour_label(colour):
     return {"white": _("white"), "blue": _("blue"), "red": _("red")}.get(colour, _("another colour"))
+
+
+def background_problem(image, want):
+    """Why the background is not ``want`` (white/blue/red), or None when it is."""
+    found = background_colour(image)
+    if found == want:
+        return None
+    return _("The background must be %(want)s; this one is %(found)s.", want=colour_label(want),
+             found=colour_label(found))
 
 
 def check_and_reencode(data, rules=None):
@@ -76,11 +84,9 @@ def check_and_reencode(data, rules=None):
                            w=rules["min_size"][0], h=rules["min_size"][1], pw=w, ph=h))
     if rules.get("ratio") and abs(w / h - rules["ratio"]) > rules["ratio"] * 0.03:
         raise PhotoError(_("The photo must be a portrait of width to height about %(r).2f.", r=rules["ratio"]))
-    if rules.get("background"):
-        found = _background(image)
-        if found != rules["background"]:
-            raise PhotoError(_("The background must be %(want)s; this one is %(found)s.",
-                               want=_label(rules["background"]), found=_label(found)))
+    problem = rules.get("background") and background_problem(image, rules["background"])
+    if problem:
+        raise PhotoError(problem)
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=90)  # drops EXIF and anything hidden in the file
     return out.getvalue()

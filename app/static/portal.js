@@ -31,28 +31,3 @@
   });
 })();
 
-// File inputs speak the page's language (the browser's own button follows the browser's language):
-// the native input stays in the form, hidden, behind a translated button and the chosen file's name.
-document.addEventListener('DOMContentLoaded', function () {
-  var body = document.body;
-  document.querySelectorAll('input[type=file]').forEach(function (input) {
-    var box = document.createElement('span');
-    box.className = 'file-picker';
-    var button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'btn btn-default btn-sm';
-    button.textContent = body.dataset.chooseFile;
-    var name = document.createElement('span');
-    name.className = 'file-name text-muted';
-    name.textContent = body.dataset.noFile;
-    input.parentNode.insertBefore(box, input);
-    box.appendChild(input);
-    box.appendChild(button);
-    box.appendChild(name);
-    input.classList.add('file-native');
-    button.addEventListener('click', function () { input.click(); });
-    input.addEventListener('change', function () {
-      name.textContent = input.files.length ? input.files[0].name : body.dataset.noFile;
-    });
-  });
-});

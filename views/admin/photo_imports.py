@@ -95,9 +95,10 @@ def _photo_cell(photo_id):
 class PhotoVerificationView(PlatformModelView):
     """认证考生信息: the people in the user's scope with their photo and verification state."""
     datamodel = EagerInterface(Person)
-    list_columns = ["photo_id", "name", "id_number_masked", "institution", "source", "verify_state"]
+    list_columns = ["photo_id", "name", "id_number_masked", "institution", "source", "verify_state", "verify_note"]
     search_columns = ["name", "institution", "source", "verify_state"]
-    show_columns = ["photo_id", "name", "gender", "id_number_masked", "institution", "source", "verify_state"]
+    show_columns = ["photo_id", "name", "gender", "id_number_masked", "institution", "source", "verify_state",
+                    "verify_note"]
     order_columns = ["name", "verify_state"]
     formatters_columns = {"photo_id": _photo_cell}
     base_order = ("id", "asc")
