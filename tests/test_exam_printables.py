@@ -317,3 +317,162 @@ def test_ticket_renderer_reuses_one_document_and_marks_missing_glyphs(app, font)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 30
     assert len(re.findall(rb"/FontFile[23]", pdf)) <= 2  # one embedded subset per face, not per page
     assert "王" + printables.PLACEHOLDER in _text(pdf)
+
+
+# --- invigilators on the room's papers ----------------------------------------------------------
+def add_invigilators(app, room, names, patrol="巡考甲"):
+    """Invigilators posted to the room's session (one of them association staff, with no
+    institution) and a patrol officer without a room, who is not on the room's papers."""
+    from models import Invigilator, InvigilatorAssignment
+
+    n = next(_seq)
+    with app.app_context():
+        _own, other = _institutions()
+        for i, name in enumerate([*names, patrol]):
+            person = Invigilator(institution_id=None if i == 1 else other, staff_no=f"J{n}{i}", name=name,
+                                 duty="patrol" if name == patrol else "invigilate")
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(InvigilatorAssignment(session_id=room["session"], invigilator_id=person.id,
+                                                 room_id=None if name == patrol else room["room"],
+                                                 duty="patrol" if name == patrol else "invigilate"))
+        db.session.commit()
+
+
+def test_door_sticker_and_sign_in_sheet_name_the_invigilators(app, font, login):
+    room = make_room(app, seats=3)
+    add_invigilators(app, room, ["张三丰", "李四光"])
+    bare = make_room(app, seats=2)
+    c = login("association")
+    base = f"/exam-printables/{room['session']}/{room['room']}"
+    door, signin = (_text(c.get(f"{base}/{kind}.pdf").data) for kind in ("door", "signin"))
+    assert re.search(r"监考员\s*：\s*张三丰、李四光", door), door
+    assert "巡考甲" not in door and "巡考甲" not in signin
+    head, _sep, foot = signin.partition("张三丰、李四光")
+    assert "监考员" in head[-40:] and "座位号" not in head  # at the top, above the table
+    assert re.search(r"监考员签字：\s*张三丰 _+\s+李四光 _+", foot), foot
+    # the batch job prints them too
+    with app.app_context():
+        session = db.session.get(ExamSession, room["session"])
+        data, _pages = printables.render_batch(session, [db.session.get(Room, room["room"])], ["door"])
+    assert "张三丰、李四光" in _text(data)
+    pdf = c.get(f"{base}/signin.pdf").data
+    _inside_the_page(pdf)
+    _png(pdf, "signin-invigilators")
+    _png(c.get(f"{base}/door.pdf").data, "door-invigilators")
+    # a room nobody is posted to yet still prints, with blank signature lines
+    for kind in ("door", "signin"):
+        r = c.get(f"/exam-printables/{bare['session']}/{bare['room']}/{kind}.pdf")
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = _text(c.get(f"/exam-printables/{bare['session']}/{bare['room']}/signin.pdf").data)
+    assert re.search(r"监考员签字：\s*_+\s+_+", text) and "张三丰" not in text
+
+
+# --- 考场安排明细 (the schedule details workbook) ------------------------------------------------
+def _sheet(data):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    return book.worksheets[0]
+
+
+def _rows(data):
+    return [[cell.value for cell in row] for row in _sheet(data).iter_rows()]
+
+
+def test_schedule_details_export_for_the_association(app, font, login):
+    room = make_room(app, seats=3, published=True)
+    add_invigilators(app, room, ["张三丰", "李四光"])
+    formula = '=HYPERLINK("http://x","y")'
+    with app.app_context():
+        reg = db.session.get(Registration, room["registrations"][1])
+        reg.person.name = formula
+        masked = reg.person.id_number_masked
+        ticket = db.session.query(SeatAssignment).filter_by(registration_id=reg.id).one().ticket_no
+        institution = db.session.get(Institution, reg.institution_id).name
+        db.session.commit()
+    c = login("association")
+    assert "schedule.xlsx" in c.get(f"/exam-printables/?plan={room['plan']}").text
+    r = c.get(f"/exam-printables/plans/{room['plan']}/schedule.xlsx")
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    assert "no-store" in r.headers["Cache-Control"]
+    rows = _rows(r.data)
+    assert rows[0] == ["场次", "考试时间", "考核站点", "考场", "座位号", "准考证号", "姓名", "证件号码", "机构",
+                       "监考员", "已发布"]
+    assert len(rows) == 4 and [row[4] for row in rows[1:]] == [1, 2, 3]
+    second = rows[2]
+    assert second[:4] == ["第一场", "2026-12-19 09:00–11:00", room["site"], room["room_name"]]
+    assert second[5:] == [ticket, formula, masked, institution, "张三丰、李四光", "是"]
+    cell = _sheet(r.data).cell(row=3, column=7)
+    assert cell.data_type == "s" and cell.value == formula  # text, not a formula
+    assert b"<f>" not in _xml(r.data)
+    # no such plan: 404; a role without the printables: refused
+    assert c.get("/exam-printables/plans/99999999/schedule.xlsx").status_code == 404
+    assert login("expert").get(f"/exam-printables/plans/{room['plan']}/schedule.xlsx").status_code in (302, 403)
+
+
+def _xml(data):
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return b"".join(z.read(name) for name in z.namelist() if name.startswith("xl/worksheets/"))
+
+
+def _second_institution_user(app):
+    """A user of the other institution (created once, as tests/test_workflow_matrix.py does)."""
+    from app.roles import INSTITUTION
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        if sm.find_user(username="institution-b") is None:
+            user = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example", sm.find_role(INSTITUTION),
+                               password="Demo@2026")
+            user.institution_id = _institutions()[1]
+            db.session.commit()
+    return "institution-b"
+
+
+def test_schedule_details_export_keeps_each_institution_to_its_own_rooms(app, font, login):
+    mine = make_room(app, "own", seats=2)
+    theirs = make_room(app, "other", seats=3)
+    with app.app_context():  # one plan, one session: the other institution's room joins the first plan
+        for seat in db.session.query(SeatAssignment).filter_by(session_id=theirs["session"]):
+            seat.session_id = mine["session"]
+        db.session.commit()
+    url = f"/exam-printables/plans/{mine['plan']}/schedule.xlsx"
+    everything = _rows(login("association").get(url).data)
+    assert len(everything) == 6 and {row[3] for row in everything[1:]} == {mine["room_name"], theirs["room_name"]}
+    rows = _rows(login("institution").get(url).data)
+    assert len(rows) == 3 and {row[3] for row in rows[1:]} == {mine["room_name"]}
+    rows = _rows(login(_second_institution_user(app)).get(url).data)
+    assert len(rows) == 4 and {row[3] for row in rows[1:]} == {theirs["room_name"]}
+    # a plan with none of its rooms: the headings only
+    assert len(_rows(login("institution").get(f"/exam-printables/plans/{theirs['plan']}/schedule.xlsx").data)) == 1
+
+
+# --- a big room is a job, not a refusal -----------------------------------------------------------
+def test_a_room_over_the_page_limit_is_printed_as_a_job(app, font, login, monkeypatch):
+    monkeypatch.setitem(app.config, "PRINTABLES_SYNC_MAX_PAGES", 4)
+    room = make_room(app, "own", seats=5)
+    c = login("institution")
+    url = f"/exam-printables/{room['session']}/{room['room']}/tickets.pdf"
+    index = c.get(f"/exam-printables/?plan={room['plan']}").text
+    assert f'formaction="{url}"' in index  # 5 tickets > 4 pages: a button that starts the job
+    assert f'href="/exam-printables/{room["session"]}/{room["room"]}/door.pdf"' in index  # 1 page: at once
+    page = c.get(url)  # a GET starts nothing: it says why and offers the job
+    assert page.status_code == 200 and "在后台生成" in page.text and "约 5 页" in page.text
+    assert c.get(f"/exam-printables/{room['session']}/{room['room']}/desk.pdf").mimetype == "application/pdf"
+    r = c.post(url, token_from=url)
+    assert r.status_code == 302 and "/exam-printables/jobs/" in r.headers["Location"], r.text[:300]
+    assert c.get(r.headers["Location"]).status_code == 200
+    job_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    status = wait_for_job(c, job_id)
+    assert status["status"] == "done" and status["percent"] == 100, status
+    download = c.get(f"/files/{status['result']['attachment_id']}")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert len(re.findall(rb"/Type\s*/Page\b", download.data)) == 5  # the tickets only, one a page
+    assert "李雪梅" in _text(download.data)
+    # another institution's room cannot be sent to a job either
+    theirs = make_room(app, "other", seats=5)
+    assert c.post(f"/exam-printables/{theirs['session']}/{theirs['room']}/tickets.pdf",
+                  token_from=url).status_code == 404

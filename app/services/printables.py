@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -38,6 +39,9 @@ from models import (
     Education,
     ExamPlan,
     ExamSession,
+    Institution,
+    Invigilator,
+    InvigilatorAssignment,
     Person,
     Registration,
     Room,
@@ -45,7 +49,15 @@ from models import (
     Site,
     WorkExperience,
 )
-from models.enums import EducationLevel, Gender, IdType, RegistrationCategory, RegistrationStatus, SectionCode
+from models.enums import (
+    EducationLevel,
+    Gender,
+    IdType,
+    InvigilatorDuty,
+    RegistrationCategory,
+    RegistrationStatus,
+    SectionCode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -840,11 +852,32 @@ def _room_facts(room, session):
     }
 
 
-def room_context(room, session, seats, photos=None, with_photos=True):
-    """One room in one session: facts, labels and one row per seat (sorted by seat number)."""
+def invigilators(session_ids, room_ids=None):
+    """{(session id, room id): [names]} of the invigilators posted to rooms (patrol staff, who
+    have no room, are not on a room's papers); in the order they were assigned."""
+    from sqlalchemy import select
+
+    query = (select(InvigilatorAssignment.session_id, InvigilatorAssignment.room_id, Invigilator.name)
+             .join(Invigilator, Invigilator.id == InvigilatorAssignment.invigilator_id)
+             .where(InvigilatorAssignment.session_id.in_(session_ids), InvigilatorAssignment.room_id.is_not(None),
+                    InvigilatorAssignment.duty == InvigilatorDuty.INVIGILATE.value)
+             .order_by(InvigilatorAssignment.id))
+    if room_ids is not None:
+        query = query.where(InvigilatorAssignment.room_id.in_(room_ids))
+    names = {}
+    for session_id, room_id, name in db.session.execute(query):
+        names.setdefault((session_id, room_id), []).append(name)
+    return names
+
+
+def room_context(room, session, seats, photos=None, with_photos=True, invigilator_names=None):
+    """One room in one session: facts, labels and one row per seat (sorted by seat number).
+    ``invigilator_names`` when the caller looked them up for many rooms at once."""
     photos = photos if photos is not None else PhotoCache()
     seats = sorted(seats, key=lambda s: s.seat_no)
     facts = _room_facts(room, session)
+    if invigilator_names is None:
+        invigilator_names = invigilators([session.id], [room.id]).get((session.id, room.id), [])
     rows = [{"seat": f"{s.seat_no:02d}", "name": s.registration.person.name,
              "id_number": s.registration.person.id_number_masked, "ticket_no": s.ticket_no,
              "photo": photos.of(s.registration) if with_photos else None} for s in seats]
@@ -861,12 +894,16 @@ def room_context(room, session, seats, photos=None, with_photos=True):
             "id_number": label(Person, "id_number_masked"), "ticket_no": label(SeatAssignment, "ticket_no"),
             "photo": label(Registration, "photo_id"), "signature": _("Candidate's signature"),
             "address": label(Site, "address"), "exam": label(Registration, "exam_plan"),
+            "invigilators": _("Room invigilators"),
         },
         "door_title": _("Exam room"),
         "door_note": _("Please check your room and seat number before entering; take your seat by number."),
         "signin_title": _("Sign-in sheet"),
         "signin_totals": _("Expected: %(count)s   Present: ______   Absent: ______", count=len(rows)),
-        "signin_invigilators": _("Invigilators' signatures: ________________  ________________"),
+        "invigilators": "、".join(invigilator_names),
+        # one signature line per invigilator (two blank ones before they are assigned)
+        "signin_invigilators": _("Invigilators' signatures:") + "  " + "    ".join(
+            f"{name} ______________" for name in (invigilator_names or ["", ""])),
         "desk_title": _("Desk sticker"),
         "doc_title": f"{facts['exam_name']} {room.name} {session.name}",
         "footer": f"{facts['exam_name']} · {room.name} · {session.name}",
@@ -993,16 +1030,16 @@ def draw_door_sticker(sheet, c):
     sheet.set_line_width(0.8)
     sheet.line(left + 10, 122, left + width - 10, 122)
     sheet.set_line_width(0.25)
-    y = 134
+    y = 132
     for name, value in ((L["site"], c["site_name"]), (L["address"], c["address"]), (L["session"], c["session_name"]),
                         (L["subject"], c["subject"]), (L["time"], c["time"]), (L["seats"], c["seat_range"]),
-                        (L["count"], c["count"])):
+                        (L["count"], c["count"]), (L["invigilators"], c["invigilators"])):
         if not value:
             continue
-        _text(sheet, left + 12, y, 48, 14, name, 18, sheet.bold, "R")
-        _text(sheet, left + 64, y, width - 76, 14, "：" + value, 18)
-        y += 17
-    _text(sheet, left, 255, width, 8, c["door_note"], 12, align="C")
+        _text(sheet, left + 6, y, 54, 14, name, 18, sheet.bold, "R")
+        _text(sheet, left + 64, y, width - 70, 14, "：" + value, 18)
+        y += 15.5
+    _text(sheet, left, 262, width, 8, c["door_note"], 12, align="C")
 
 
 DESK_COLS, DESK_ROWS, DESK_W, DESK_H = 2, 5, 88, 52
@@ -1050,6 +1087,8 @@ def _signin_head(sheet, c, first):
     _text(sheet, MARGIN, y, sheet.epw, 6, facts, 10)
     y += 6
     _text(sheet, MARGIN, y, sheet.epw, 6, f"{L['time']}：{c['time']}    {L['subject']}：{c['subject']}", 10)
+    y += 6
+    _text(sheet, MARGIN, y, sheet.epw, 6, f"{L['invigilators']}：{c['invigilators']}", 10)
     y += 8
     sheet.set_fill_color(*SHADE)
     x = MARGIN
@@ -1142,6 +1181,16 @@ def _room_sheet(title, footer="", numbered=False):
 ROOM_PAGES = {"door": draw_door_sticker, "desk": draw_desk_stickers, "signin": draw_sign_in_sheet}
 
 
+SIGNIN_ROWS_PER_PAGE = 8  # what fits under the sheet's heading at SIGNIN_ROW_H
+
+
+def estimated_pages(kind, seats):
+    """About how many pages a room's printable of ``kind`` takes (to choose: at once or as a job)."""
+    pages = {"door": 1, "desk": -(-seats // (DESK_COLS * DESK_ROWS)),
+             "signin": -(-(seats + 1) // SIGNIN_ROWS_PER_PAGE), "tickets": seats}
+    return max(1, pages.get(kind, seats))
+
+
 def room_pdf(kind, room, session, seats):
     """门贴, 桌贴 or 签到表 of one room in one session as PDF bytes."""
     context = room_context(room, session, seats, with_photos=kind != "door")
@@ -1171,18 +1220,35 @@ def ticket_pdf(registration, seats):
 
 # what to print: queries, scope, the batch job -------------------------------------------------
 def _seat_query():
+    """Seats with the rows a ticket or a room's papers print about each seat, loaded up front; the few
+    shared ones (plan, subjects) load lazily once and are then found in the identity map."""
     from sqlalchemy.orm import joinedload
 
+    registration = joinedload(SeatAssignment.registration)
     return db.session.query(SeatAssignment).options(
-        joinedload(SeatAssignment.registration).joinedload(Registration.person),
-        joinedload(SeatAssignment.registration).selectinload(Registration.subjects),
+        registration.joinedload(Registration.person), registration.selectinload(Registration.subjects),
         joinedload(SeatAssignment.session), joinedload(SeatAssignment.room).joinedload(Room.site))
+
+
+def _release_seats():
+    """Drop a room's seats, registrations and persons from the session (their subjects go with
+    them): the identity map stays small over thousands of seats, and the shared rows (plan,
+    sessions, subjects, rooms) stay loaded instead of being expired and fetched again."""
+    from models import RegistrationSubject
+
+    per_seat = (SeatAssignment, Registration, RegistrationSubject, Person)
+    for obj in [o for o in db.session.identity_map.values() if isinstance(o, per_seat)]:
+        if obj in db.session:  # not already gone with its registration (cascade)
+            db.session.expunge(obj)
 
 
 def published_seats(registration):
     """The published seats of a registration (empty until tickets are published)."""
     return _seat_query().filter(SeatAssignment.registration_id == registration.id,
                                 SeatAssignment.published.is_(True)).all()
+
+
+ROOM_SCOPE = {"Institution": "institution_id"}  # an institution reaches the seats in its own rooms
 
 
 def rooms_in_scope(session_id, user):
@@ -1194,7 +1260,7 @@ def rooms_in_scope(session_id, user):
     query = (db.session.query(Room, func.count(SeatAssignment.id))
              .join(SeatAssignment, SeatAssignment.room_id == Room.id)
              .filter(SeatAssignment.session_id == session_id).group_by(Room.id).order_by(Room.name))
-    clause = scope_clause(Room, {"Institution": "institution_id"}, user)
+    clause = scope_clause(Room, ROOM_SCOPE, user)
     if clause is not None:
         query = query.filter(clause)
     return query.all()
@@ -1204,32 +1270,54 @@ def room_seats(session_id, room_id):
     return _seat_query().filter(SeatAssignment.session_id == session_id, SeatAssignment.room_id == room_id).all()
 
 
+def _sittings(session, seats):
+    """{registration id: its seats in the plan}: the given seats of ``session`` and, fetched in one
+    query, the same registrations' seats in the plan's other sessions (a ticket lists every sitting)."""
+    from sqlalchemy.orm import joinedload
+
+    by_registration = {seat.registration_id: [seat] for seat in seats}
+    others = (db.session.query(SeatAssignment)
+              .options(joinedload(SeatAssignment.session), joinedload(SeatAssignment.room).joinedload(Room.site))
+              .join(ExamSession, ExamSession.id == SeatAssignment.session_id)
+              .filter(SeatAssignment.registration_id.in_(by_registration), SeatAssignment.session_id != session.id,
+                      ExamSession.exam_plan_id == session.exam_plan_id))
+    for other in others:
+        by_registration[other.registration_id].append(other)
+    return by_registration
+
+
+PROGRESS_SECONDS = 1.0  # a batch reports progress at most this often (each report is a commit)
+
+
 def render_batch(session, rooms, kinds, progress=None):
     """Every chosen printable of every room of a session, in one PDF (rooms in order, kinds grouped per room)."""
     photos = PhotoCache()
     sheet = _room_sheet(f"{session.exam_plan.name if session.exam_plan else ''} {session.name}")
-    done = 0
+    papers = [kind for kind in kinds if kind in ROOM_PAGES]
+    names = invigilators([session.id], [room.id for room in rooms]) if papers else {}
+    done, reported = 0, time.monotonic()
+
+    def tick(n):
+        nonlocal done, reported
+        done += n
+        if progress is not None and time.monotonic() - reported >= PROGRESS_SECONDS:
+            progress(done)
+            reported = time.monotonic()
+
     for room in rooms:
-        seats = room_seats(session.id, room.id)
-        context = room_context(room, session, seats, photos)
-        for kind in kinds:
-            if kind in ROOM_PAGES:
+        seats = sorted(room_seats(session.id, room.id), key=lambda s: s.seat_no)
+        if papers:
+            context = room_context(room, session, seats, photos, invigilator_names=names.get((session.id, room.id), []))
+            for kind in papers:
                 ROOM_PAGES[kind](sheet, context)
         if "tickets" in kinds:
-            by_registration = {}
-            for other in _seat_query().filter(SeatAssignment.registration_id.in_({s.registration_id for s in seats})):
-                if other.session.exam_plan_id == session.exam_plan_id:
-                    by_registration.setdefault(other.registration_id, []).append(other)
-            for seat in sorted(seats, key=lambda s: s.seat_no):
-                draw_ticket(sheet, ticket_context(seat.registration, by_registration[seat.registration_id], photos))
-                done += 1
-                if progress is not None and done % 50 == 0:
-                    progress(done)
+            sittings = _sittings(session, seats)
+            for seat in seats:
+                draw_ticket(sheet, ticket_context(seat.registration, sittings[seat.registration_id], photos))
+                tick(1)
         else:
-            done += len(seats)
-            if progress is not None:
-                progress(done)
-        db.session.expire_all()  # keep the identity map small over thousands of seats
+            tick(len(seats))
+        _release_seats()
     if sheet.page == 0:
         sheet.add_page()
     return bytes(sheet.output()), sheet.page
@@ -1239,14 +1327,19 @@ def run_batch_job(job_id, user_id, session_id, room_ids, kinds):
     """The batch job: render, store as an Attachment of the user's institution, finish with its id."""
     from app.services import jobs
 
+    orm_session = db.session()
+    expire = orm_session.expire_on_commit
+    # the progress commits need not expire (and so reload) the plan, sessions and rooms being printed
+    orm_session.expire_on_commit = False
     try:
         from models import PlatformUser
 
         user = db.session.get(PlatformUser, user_id)
         session = db.session.get(ExamSession, session_id)
-        allowed = {room.id: room for room, _count in rooms_in_scope(session_id, user)}
+        in_scope = rooms_in_scope(session_id, user)
+        allowed, counts = {room.id: room for room, _n in in_scope}, {room.id: n for room, n in in_scope}
         rooms = [allowed[i] for i in room_ids if i in allowed] if room_ids else list(allowed.values())
-        total = sum(count for room, count in rooms_in_scope(session_id, user) if room.id in {r.id for r in rooms})
+        total = sum(counts[room.id] for room in rooms)
         jobs.progress(job_id, 0, total)
         data, pages = render_batch(session, rooms, kinds,
                                    progress=lambda done: jobs.progress(job_id, min(done, total)))
@@ -1260,6 +1353,75 @@ def run_batch_job(job_id, user_id, session_id, room_ids, kinds):
     except Exception as exc:
         log.exception("printables job %s failed", job_id)
         jobs.fail(job_id, exc)  # recorded on the job; the page shows it
+    finally:
+        orm_session.expire_on_commit = expire
+
+
+# --- 考场安排明细: the schedule of an exam plan as a workbook, one row per seat ---------------------
+def schedule_headers():
+    return [label(SeatAssignment, "session"), _("Exam time"), label(Room, "site"), label(SeatAssignment, "room"),
+            label(SeatAssignment, "seat_no"), label(SeatAssignment, "ticket_no"), label(Person, "name"),
+            label(Person, "id_number_masked"), label(Registration, "institution"), _("Room invigilators"),
+            label(SeatAssignment, "published")]
+
+
+def schedule_rows(plan, user):
+    """The seats of an exam plan ``user`` may see, by session, site, room and seat, as lists of plain
+    values: plain columns streamed from the database (no ORM objects), so 100,000 seats stay cheap."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    from app.scoping import scope_clause
+
+    own, persons = aliased(Institution), aliased(Institution)  # the registration's, else the person's
+    query = (select(ExamSession.id, ExamSession.name, ExamSession.starts_at, ExamSession.ends_at, Site.name, Room.id,
+                    Room.name, SeatAssignment.seat_no, SeatAssignment.ticket_no, Person.name,
+                    Person.id_number_masked, func.coalesce(own.name, persons.name), SeatAssignment.published)
+             .select_from(SeatAssignment)
+             .join(ExamSession, ExamSession.id == SeatAssignment.session_id)
+             .join(Room, Room.id == SeatAssignment.room_id)
+             .outerjoin(Site, Site.id == Room.site_id)
+             .join(Registration, Registration.id == SeatAssignment.registration_id)
+             .join(Person, Person.id == Registration.person_id)
+             .outerjoin(own, own.id == Registration.institution_id)
+             .outerjoin(persons, persons.id == Person.institution_id)
+             .where(ExamSession.exam_plan_id == plan.id)
+             .order_by(ExamSession.starts_at, ExamSession.id, Site.name, Room.name, SeatAssignment.seat_no))
+    clause = scope_clause(Room, ROOM_SCOPE, user)
+    if clause is not None:
+        query = query.where(clause)
+    names = invigilators(select(ExamSession.id).where(ExamSession.exam_plan_id == plan.id))
+    yes, no = _("Yes"), _("No")
+    for (session_id, session_name, starts, ends, site, room_id, room, seat, ticket, name, masked, institution,
+         published) in db.session.execute(query.execution_options(yield_per=2000)):
+        yield [session_name, _span(starts, ends), site or "", room, seat, ticket, name, masked or "",
+               institution or "", "、".join(names.get((session_id, room_id), [])), yes if published else no]
+
+
+def write_schedule(plan, user, fh):
+    """考场安排明细 of an exam plan as xlsx into the binary file ``fh``; returns the number of seats.
+
+    ``constant_memory`` sends each row to disk as it is written; as in app.exports, no text is
+    ever taken for a formula, URL or number (a name ``=HYPERLINK(...)`` stays that text)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_formulas": False,
+                                    "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet(_("Schedule details")[:31])
+    headers = schedule_headers()
+    for c, width in enumerate((12, 24, 20, 20, 8, 18, 12, 22, 24, 20, 8)):
+        sheet.set_column(c, c, width)
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, headers, book.add_format({"bold": True, "bg_color": "#DDEBF7"}))
+    count = 0
+    for count, row in enumerate(schedule_rows(plan, user), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                sheet.write_string(count, c, value)
+            else:
+                sheet.write_number(count, c, value)
+    book.close()
+    return count
 
 
 # --- the signed scan uploaded back (B9) ---------------------------------------------------

@@ -1,11 +1,14 @@
 """考务 printables (SPEC D11): for an exam plan and a session, the door sticker, desk
 stickers, sign-in sheet and admission tickets of each room, or of every room at once as
 a background job with progress and a download link.  The Association prints every
-room, an Institution user only its own (Room.institution_id)."""
+room, an Institution user only its own (Room.institution_id).  A room whose PDF would
+run past PRINTABLES_SYNC_MAX_PAGES pages goes to the same job instead of a long wait; the
+schedule details (考场安排明细) of a plan download as a workbook, in the same scope."""
 import io
 import logging
+import tempfile
 
-from flask import abort, g, redirect, request, send_file, url_for
+from flask import abort, current_app, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -20,8 +23,12 @@ log = logging.getLogger(__name__)
 CATEGORY = ("ExamAdmin", _l("Exam administration"))
 KIND_LABELS = {"door": _l("Door sticker"), "desk": _l("Desk stickers"), "signin": _l("Sign-in sheet"),
                "tickets": _l("Admission tickets")}
-# more seats than this in one request: a job instead of a wait
-DIRECT_MAX_SEATS = 400
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _sync_max_pages():
+    """More pages than this for one room: a background job instead of a wait (and a timeout)."""
+    return current_app.config.get("PRINTABLES_SYNC_MAX_PAGES", 400)
 
 
 class ExamPrintablesView(BaseView):
@@ -53,18 +60,26 @@ class ExamPrintablesView(BaseView):
                     .all() if plan else [])
         rooms = {s.id: printables.rooms_in_scope(s.id, g.user) for s in sessions}
         return self.render_template("exam_printables/index.html", plans=plans, plan=plan, sessions=sessions,
-                                   rooms=rooms, kinds=KIND_LABELS)
+                                   rooms=rooms, kinds=KIND_LABELS, pages=printables.estimated_pages,
+                                   sync_max=_sync_max_pages())
 
-    @expose("/<int:session_id>/<int:room_id>/<kind>.pdf")
+    @expose("/<int:session_id>/<int:room_id>/<kind>.pdf", methods=["GET", "POST"])
     @has_access
     @permission_name("print")
     def room_pdf(self, session_id, room_id, kind):
+        """GET: the PDF at once, or for a big room a page offering the job; POST: the job."""
         if kind not in KIND_LABELS:
             abort(404)
         session = self._session(session_id)
         room, count = self._room(session_id, room_id)
-        if count > DIRECT_MAX_SEATS:
-            abort(413)
+        if request.method == "POST":
+            job = jobs.start("exam_printables", g.user, tasks.exam_printables, g.user.id, session.id, [room.id],
+                             [kind])
+            return redirect(url_for(".job", job_id=job.id))
+        pages = printables.estimated_pages(kind, count)
+        if pages > _sync_max_pages():  # a GET changes nothing: the page posts to start the job
+            return self.render_template("exam_printables/background.html", exam_session=session, room=room,
+                                        kind=KIND_LABELS[kind], pages=pages, count=count)
         try:
             if kind == "tickets":
                 data, _pages = printables.render_batch(session, [room], ["tickets"])
@@ -93,6 +108,22 @@ class ExamPrintablesView(BaseView):
             abort(404)
         job = jobs.start("exam_printables", g.user, tasks.exam_printables, g.user.id, session.id, room_ids, kinds)
         return redirect(url_for(".job", job_id=job.id))
+
+    @expose("/plans/<int:plan_id>/schedule.xlsx")
+    @has_access
+    @permission_name("print")
+    def schedule_xlsx(self, plan_id):
+        """考场安排明细: every seat of the plan (an institution: those in its own rooms)."""
+        plan = db.session.get(ExamPlan, plan_id)
+        if plan is None:
+            abort(404)
+        fh = tempfile.TemporaryFile()  # written with constant memory, sent from disk, gone when closed
+        printables.write_schedule(plan, g.user, fh)
+        fh.seek(0)
+        response = send_file(fh, mimetype=XLSX, as_attachment=True, max_age=0,
+                             download_name=f"{_('Schedule details')}-{plan.name}.xlsx")
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     @expose("/jobs/<int:job_id>")
     @has_access
