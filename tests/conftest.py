@@ -156,3 +156,25 @@ def api(app):
         return c, {"Authorization": f"Bearer {api_token(app, username)}"}
 
     return make
+
+
+SECOND_INSTITUTION_USER = "institution-b"
+
+
+def second_institution_user(app):
+    """A user of the first institution other than the demo institution user's, created once; the
+    tests of "an institution never reaches another's rows" log in as both."""
+    from app.extensions import db
+    from app.roles import INSTITUTION
+    from models import Institution, PlatformUser
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        if sm.find_user(username=SECOND_INSTITUTION_USER) is None:
+            own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+            other = db.session.query(Institution.id).filter(Institution.id != own).order_by(Institution.id).first()[0]
+            user = sm.add_user(SECOND_INSTITUTION_USER, "第二", "机构", "institution-b@demo.example",
+                               sm.find_role(INSTITUTION), password="Demo@2026")
+            user.institution_id = other
+            db.session.commit()
+    return SECOND_INSTITUTION_USER

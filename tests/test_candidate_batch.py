@@ -7,9 +7,10 @@ import os
 
 from app.extensions import db
 from models import AuditLog, Education, Person, Registration, UploadToken
+from tests.conftest import second_institution_user
 from tests.portal_helpers import new_id_number, new_phone
 from tests.registration_helpers import make_exam
-from tests.test_imports import institution_id_of, other_institution, second_institution_user
+from tests.test_imports import institution_id_of, other_institution
 
 LIST = "/personview/list/"
 ACTION = "/personview/action_post"

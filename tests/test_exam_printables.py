@@ -28,7 +28,7 @@ from models import (
     SeatAssignment,
     Site,
 )
-from tests.conftest import wait_for_job
+from tests.conftest import second_institution_user, wait_for_job
 from tests.portal_helpers import new_id_number
 
 NAMES = ["李雪梅", "王建国", "赵丽娜", "欧阳明轩", "孙悦", "周子豪", "吴静怡", "郑浩然", "冯晓东", "陈思远",
@@ -418,20 +418,6 @@ def _xml(data):
         return b"".join(z.read(name) for name in z.namelist() if name.startswith("xl/worksheets/"))
 
 
-def _second_institution_user(app):
-    """A user of the other institution (created once, as tests/test_workflow_matrix.py does)."""
-    from app.roles import INSTITUTION
-
-    with app.app_context():
-        sm = app.appbuilder.sm
-        if sm.find_user(username="institution-b") is None:
-            user = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example", sm.find_role(INSTITUTION),
-                               password="Demo@2026")
-            user.institution_id = _institutions()[1]
-            db.session.commit()
-    return "institution-b"
-
-
 def test_schedule_details_export_keeps_each_institution_to_its_own_rooms(app, font, login):
     mine = make_room(app, "own", seats=2)
     theirs = make_room(app, "other", seats=3)
@@ -444,7 +430,7 @@ def test_schedule_details_export_keeps_each_institution_to_its_own_rooms(app, fo
     assert len(everything) == 6 and {row[3] for row in everything[1:]} == {mine["room_name"], theirs["room_name"]}
     rows = _rows(login("institution").get(url).data)
     assert len(rows) == 3 and {row[3] for row in rows[1:]} == {mine["room_name"]}
-    rows = _rows(login(_second_institution_user(app)).get(url).data)
+    rows = _rows(login(second_institution_user(app)).get(url).data)
     assert len(rows) == 4 and {row[3] for row in rows[1:]} == {theirs["room_name"]}
     # a plan with none of its rooms: the headings only
     assert len(_rows(login("institution").get(f"/exam-printables/plans/{theirs['plan']}/schedule.xlsx").data)) == 1

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.identity import check_digit
 from app.services.import_types import name_pinyin
 from models import ExamSite, Institution, Invigilator, Person, PlatformUser, Registration, Room
-from tests.conftest import wait_for_job
+from tests.conftest import second_institution_user, wait_for_job
 from tests.registration_helpers import make_exam
 
 _seq = itertools.count(1)
@@ -44,20 +44,6 @@ def institution_id_of(app, username):
 def other_institution(app, mine):
     with app.app_context():
         return db.session.scalar(select(Institution.id).where(Institution.id != mine).order_by(Institution.id))
-
-
-def second_institution_user(app):
-    """A user of the other institution (created once, as tests/test_workflow_matrix.py does)."""
-    from app.roles import INSTITUTION
-
-    with app.app_context():
-        sm = app.appbuilder.sm
-        if sm.find_user(username="institution-b") is None:
-            user = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example", sm.find_role(INSTITUTION),
-                               password="Demo@2026")
-            user.institution_id = other_institution(app, institution_id_of(app, "institution"))
-            db.session.commit()
-    return "institution-b"
 
 
 def download(client, url):
@@ -136,6 +122,8 @@ def test_pinyin_reads_polyphonic_surnames():
     assert name_pinyin("尉迟恭") == "Yuchi Gong"
     assert name_pinyin("张三丰") == "Zhang Sanfeng"
     assert name_pinyin("吕布") == "Lü Bu"
+    assert name_pinyin("欧阳修") == "Ouyang Xiu" and name_pinyin("诸葛亮") == "Zhuge Liang"  # compound surnames
+    assert name_pinyin("李·娜") == "Li Na"  # a character pypinyin skips
 
 
 def test_template_has_notes_dropdowns_text_columns_and_example(app, login):

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.matters import REVIEWER_KEY
 from app.roles import ASSOCIATION, EXPERT, INSTITUTION
 from app.workflow import WorkflowError
-from models import Institution, Person, PlatformUser, Registration, RegistrationSubject
+from models import Person, PlatformUser, Registration, RegistrationSubject
+from tests.conftest import second_institution_user
 from tests.registration_helpers import make_exam
 
 CASES = [(code, t.name) for code, mtype in workflow.REGISTRY.items() for t in mtype.transitions]
@@ -25,13 +26,7 @@ def _user(name):
 def people(app, ctx):
     sm = app.appbuilder.sm
     inst = _user("institution")
-    other = db.session.query(Institution).filter(Institution.id != inst.institution_id).first()
-    second = sm.find_user(username="institution-b")
-    if second is None:
-        second = sm.add_user("institution-b", "第二", "机构", "institution-b@demo.example",
-                             sm.find_role(INSTITUTION), password="Demo@2026")
-        second.institution_id = other.id
-        db.session.commit()
+    second = sm.find_user(username=second_institution_user(app))
     yield {"candidate": _user("candidate"), "institution": inst, "institution-b": second,
            "expert": _user("expert"), "association": _user("association"), "finance": _user("finance")}
     # an institution_registration refused here locks the demo institution out: open it again for other tests

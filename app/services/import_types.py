@@ -128,9 +128,13 @@ def convert_id_number(text, ctx):
 
 
 # --- pinyin -------------------------------------------------------------------------------------------
-# pypinyin reads these surnames with their common reading; as surnames they read otherwise
+# pypinyin reads these surnames with their common reading; as surnames they read otherwise.  Compound
+# surnames are written as one word (欧阳修 Ouyang Xiu).
 SURNAME_PINYIN = {
     "尉迟": "Yuchi", "长孙": "Zhangsun", "万俟": "Moqi", "单于": "Chanyu", "澹台": "Tantai",
+    "欧阳": "Ouyang", "司马": "Sima", "诸葛": "Zhuge", "上官": "Shangguan", "东方": "Dongfang", "皇甫": "Huangfu",
+    "夏侯": "Xiahou", "公孙": "Gongsun", "令狐": "Linghu", "慕容": "Murong", "宇文": "Yuwen", "司徒": "Situ",
+    "端木": "Duanmu", "南宫": "Nangong", "独孤": "Dugu", "轩辕": "Xuanyuan", "呼延": "Huyan",
     "单": "Shan", "曾": "Zeng", "解": "Xie", "仇": "Qiu", "朴": "Piao", "查": "Zha", "区": "Ou",
     "盖": "Ge", "乐": "Yue", "缪": "Miao", "繁": "Po", "覃": "Qin", "召": "Shao", "华": "Hua",
     "任": "Ren", "员": "Yun", "过": "Guo", "秘": "Bi", "种": "Chong", "万": "Wan", "沈": "Shen",
@@ -148,15 +152,15 @@ def name_pinyin(name):
     name = (name or "").strip()
     if not name:
         return ""
-    for length in (2, 1):
-        surname = name[:length]
-        if len(name) > length and surname in SURNAME_PINYIN:
-            family, given = SURNAME_PINYIN[surname], name[length:]
-            break
-    else:
-        family, given = "".join(_syllables(name[0])).capitalize(), name[1:]
-    given = "".join(_syllables(given)).capitalize()
-    return f"{family} {given}".strip()
+    length = next((n for n in (2, 1) if len(name) > n and name[:n] in SURNAME_PINYIN), 0)
+    split = length or 1
+    syllables = _syllables(name)  # one call: the given name read in the context of the whole name
+    if len(syllables) == len(name):
+        family, given = syllables[:split], syllables[split:]
+    else:  # a character pypinyin skips: read the two parts apart
+        family, given = _syllables(name[:split]), _syllables(name[split:])
+    family = SURNAME_PINYIN[name[:length]] if length else "".join(family).capitalize()
+    return f"{family} {''.join(given).capitalize()}".strip()
 
 
 # --- candidates (D4) ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Services know nothing of requests: the acting user and the target
 institution are arguments.
 """
 import datetime
+import gc
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -148,6 +149,8 @@ def get(key):
 # --- cells --------------------------------------------------------------------------------------------
 def cell_text(value):
     """A cell as text: numbers without '.0' or exponent (ID numbers typed as numbers), dates as ISO."""
+    if type(value) is str:  # nearly every cell of a filled template: the text columns
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -247,6 +250,16 @@ def _header_map(values, columns):
 
 def run(import_type, data, filename, ctx, progress=None):
     """Validate every row, then store all or nothing. Returns a Result (errors name row, column, reason)."""
+    paused = gc.isenabled()
+    gc.disable()  # hundreds of thousands of short-lived cells and no cycles: collections would only cost time
+    try:
+        return _run(import_type, data, filename, ctx, progress)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run(import_type, data, filename, ctx, progress):
     columns = import_type.columns_for(ctx)
     book, ws = open_rows(data, filename)
     result = Result()
@@ -331,47 +344,36 @@ def run(import_type, data, filename, ctx, progress=None):
 
 
 # --- error report -------------------------------------------------------------------------------------
-def error_report(result):
-    """The errors as a workbook: row, column, reason, value (always text, never a formula)."""
+def _report_book(sheet, colour, headers, rows, widths):
+    """A one-sheet workbook of a header row and rows of (row number, texts…); text is
+    always written as text, never as a formula, link or number."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
-    ws = book.add_worksheet(str(_l("Errors")))
-    head = book.add_format({"bold": True, "bg_color": "#FCE4D6"})
-    headers = [str(_l("Row")), str(_l("Column")), str(_l("Reason")), str(_l("Value in the file"))]
-    ws.write_row(0, 0, headers, head)
-    for r, e in enumerate(result.errors, start=1):
-        ws.write_number(r, 0, e.row)
-        ws.write_string(r, 1, e.column)
-        ws.write_string(r, 2, e.reason)
-        ws.write_string(r, 3, e.value or "")
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 16)
-    ws.set_column(2, 2, 60)
-    ws.set_column(3, 3, 24)
+    ws = book.add_worksheet(str(sheet))
+    ws.write_row(0, 0, [str(h) for h in headers], book.add_format({"bold": True, "bg_color": colour}))
+    for r, (number, *texts) in enumerate(rows, start=1):
+        ws.write_number(r, 0, number)
+        for c, value in enumerate(texts, start=1):
+            ws.write_string(r, c, value or "")
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
     ws.freeze_panes(1, 0)
     book.close()
     return out.getvalue()
+
+
+def error_report(result):
+    """The errors: row, column, reason, value."""
+    return _report_book(_l("Errors"), "#FCE4D6", [_l("Row"), _l("Column"), _l("Reason"), _l("Value in the file")],
+                        ((e.row, e.column, e.reason, e.value) for e in result.errors), (8, 16, 60, 24))
 
 
 def filled_report(result):
-    """The filled-in cells as a workbook (row, name, column, value), to check them against the file."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                     "strings_to_numbers": False})
-    ws = book.add_worksheet(str(_l("Filled-in cells")))
-    head = book.add_format({"bold": True, "bg_color": "#FFF2CC"})
-    ws.write_row(0, 0, [str(_l("Row")), str(_l("Full name")), str(_l("Column")), str(_l("Filled in with"))], head)
-    for r, f in enumerate(result.filled, start=1):
-        ws.write_number(r, 0, f.row)
-        ws.write_string(r, 1, f.name)
-        ws.write_string(r, 2, f.column)
-        ws.write_string(r, 3, f.value)
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 3, 20)
-    ws.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()
+    """The filled-in cells (row, name, column, value), to check them against the file."""
+    return _report_book(_l("Filled-in cells"), "#FFF2CC", [_l("Row"), _l("Full name"), _l("Column"),
+                                                            _l("Filled in with")],
+                        ((f.row, f.name, f.column, f.value) for f in result.filled), (8, 20, 20, 20))
 
 
 # --- as a job -----------------------------------------------------------------------------------------
