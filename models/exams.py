@@ -70,6 +70,9 @@ class ExamPlan(TimestampMixin, Model):
     refundable = col(Boolean, _l("Refundable"), default=False, nullable=False)
     refund_policy = col(Text, _l("Refund policy"))
     recheck_allowed = col(Boolean, _l("Score re-check allowed"), default=False, nullable=False)
+    # E1: passing needs the weighted total at least this (none: no total rule) and every subject at
+    # least its own pass mark (Subject.pass_score)
+    pass_total = col(Numeric(6, 2), _l("Pass mark of the weighted total"))
     review_workdays = col(Integer, _l("Review deadline (working days)"), default=5, nullable=False)
     reviewer = code_col(Reviewer, _l("Reviewed by"), default=Reviewer.ASSOCIATION)
     published = col(Boolean, _l("Published"), default=True, nullable=False)
