@@ -31,7 +31,7 @@ from PIL import Image
 from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
-from app.services import files
+from app.services import files, scheduling
 from app.services import registration as registration_service
 from models import (
     Attachment,
@@ -40,8 +40,6 @@ from models import (
     ExamPlan,
     ExamSession,
     Institution,
-    Invigilator,
-    InvigilatorAssignment,
     Person,
     Registration,
     Room,
@@ -53,7 +51,6 @@ from models.enums import (
     EducationLevel,
     Gender,
     IdType,
-    InvigilatorDuty,
     RegistrationCategory,
     RegistrationStatus,
     SectionCode,
@@ -852,24 +849,6 @@ def _room_facts(room, session):
     }
 
 
-def invigilators(session_ids, room_ids=None):
-    """{(session id, room id): [names]} of the invigilators posted to rooms (patrol staff, who
-    have no room, are not on a room's papers); in the order they were assigned."""
-    from sqlalchemy import select
-
-    query = (select(InvigilatorAssignment.session_id, InvigilatorAssignment.room_id, Invigilator.name)
-             .join(Invigilator, Invigilator.id == InvigilatorAssignment.invigilator_id)
-             .where(InvigilatorAssignment.session_id.in_(session_ids), InvigilatorAssignment.room_id.is_not(None),
-                    InvigilatorAssignment.duty == InvigilatorDuty.INVIGILATE.value)
-             .order_by(InvigilatorAssignment.id))
-    if room_ids is not None:
-        query = query.where(InvigilatorAssignment.room_id.in_(room_ids))
-    names = {}
-    for session_id, room_id, name in db.session.execute(query):
-        names.setdefault((session_id, room_id), []).append(name)
-    return names
-
-
 def room_context(room, session, seats, photos=None, with_photos=True, invigilator_names=None):
     """One room in one session: facts, labels and one row per seat (sorted by seat number).
     ``invigilator_names`` when the caller looked them up for many rooms at once."""
@@ -877,7 +856,7 @@ def room_context(room, session, seats, photos=None, with_photos=True, invigilato
     seats = sorted(seats, key=lambda s: s.seat_no)
     facts = _room_facts(room, session)
     if invigilator_names is None:
-        invigilator_names = invigilators([session.id], [room.id]).get((session.id, room.id), [])
+        invigilator_names = scheduling.room_invigilators([session.id], [room.id]).get((session.id, room.id), [])
     rows = [{"seat": f"{s.seat_no:02d}", "name": s.registration.person.name,
              "id_number": s.registration.person.id_number_masked, "ticket_no": s.ticket_no,
              "photo": photos.of(s.registration) if with_photos else None} for s in seats]
@@ -1294,7 +1273,7 @@ def render_batch(session, rooms, kinds, progress=None):
     photos = PhotoCache()
     sheet = _room_sheet(f"{session.exam_plan.name if session.exam_plan else ''} {session.name}")
     papers = [kind for kind in kinds if kind in ROOM_PAGES]
-    names = invigilators([session.id], [room.id for room in rooms]) if papers else {}
+    names = scheduling.room_invigilators([session.id], [room.id for room in rooms]) if papers else {}
     done, reported = 0, time.monotonic()
 
     def tick(n):
@@ -1390,7 +1369,7 @@ def schedule_rows(plan, user):
     clause = scope_clause(Room, ROOM_SCOPE, user)
     if clause is not None:
         query = query.where(clause)
-    names = invigilators(select(ExamSession.id).where(ExamSession.exam_plan_id == plan.id))
+    names = scheduling.room_invigilators(select(ExamSession.id).where(ExamSession.exam_plan_id == plan.id))
     yes, no = _("Yes"), _("No")
     for (session_id, session_name, starts, ends, site, room_id, room, seat, ticket, name, masked, institution,
          published) in db.session.execute(query.execution_options(yield_per=2000)):

@@ -475,11 +475,13 @@ def room_status_now(now=None):
 def capacity_error(room_id, capacity, now=None):
     """Why a room may not shrink to ``capacity`` (seats beyond it are assigned in an
     exam that has not ended), or None."""
+    if room_id is None or capacity is None:  # a new room has no seats yet
+        return None
     query = (select(func.max(SeatAssignment.seat_no)).join(ExamSession, ExamSession.id == SeatAssignment.session_id)
              .where(SeatAssignment.room_id == room_id, ExamSession.ends_at >= (now or datetime.datetime.now())))
     with db.session.no_autoflush:  # the room being edited is not written before the check
         highest = db.session.scalar(query)
-    if room_id is not None and highest and capacity is not None and capacity < highest:
+    if highest and capacity < highest:
         return _("Seat %(seat)d of this room is assigned in an exam that has not ended: the capacity cannot be "
                  "less than %(seat)d.", seat=highest)
     return None
@@ -528,19 +530,28 @@ def room_summary(plan_id, institution_id=None):
          .order_by(Site.name, Room.name, ExamSession.id))
     if institution_id is not None:
         q = q.where(Room.institution_id == institution_id)
-    staff = defaultdict(list)
-    for session_id, room_id, name, _duty in db.session.execute(
-            select(InvigilatorAssignment.session_id, InvigilatorAssignment.room_id, Invigilator.name,
-                   InvigilatorAssignment.duty)
-            .join(Invigilator, Invigilator.id == InvigilatorAssignment.invigilator_id)
-            .join(ExamSession, ExamSession.id == InvigilatorAssignment.session_id)
-            .where(ExamSession.exam_plan_id == plan_id)):
-        staff[(session_id, room_id)].append(name)
+    staff = room_invigilators(select(ExamSession.id).where(ExamSession.exam_plan_id == plan_id))
     now = datetime.datetime.now()
     return [{"site": site, "room_id": rid, "room": rname, "capacity": cap, "session": sname, "session_id": sid,
              "status": (RoomStatus.FINISHED if ends < now else RoomStatus.SCHEDULING).value,
              "seated": n, "published": int(p or 0), "invigilators": staff.get((sid, rid), [])}
             for site, rid, rname, cap, ends, sid, sname, n, p in db.session.execute(q)]
+
+
+def room_invigilators(session_ids, room_ids=None):
+    """{(session id, room id): [names]} of the invigilators posted to rooms (patrol staff, who
+    have no room, are not on a room's papers), in the order they were assigned."""
+    query = (select(InvigilatorAssignment.session_id, InvigilatorAssignment.room_id, Invigilator.name)
+             .join(Invigilator, Invigilator.id == InvigilatorAssignment.invigilator_id)
+             .where(InvigilatorAssignment.session_id.in_(session_ids), InvigilatorAssignment.room_id.is_not(None),
+                    InvigilatorAssignment.duty == InvigilatorDuty.INVIGILATE.value)
+             .order_by(InvigilatorAssignment.id))
+    if room_ids is not None:
+        query = query.where(InvigilatorAssignment.room_id.in_(room_ids))
+    names = defaultdict(list)
+    for session_id, room_id, name in db.session.execute(query):
+        names[(session_id, room_id)].append(name)
+    return dict(names)
 
 
 def idle_rooms(plan_id, institution_id=None):
