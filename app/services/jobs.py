@@ -7,6 +7,7 @@ A task receives the job id, reports ``progress`` now and then, and ends with
 import datetime
 
 from sqlalchemy import update
+from werkzeug.exceptions import abort
 
 from app.extensions import db
 from app.roles import INSTITUTION
@@ -62,6 +63,14 @@ def visible(job_id, user, *kinds):
     job = db.session.get(Job, job_id) if job_id else None
     if not may_see(job, user) or (kinds and job.kind not in kinds):
         return None
+    return job
+
+
+def visible_or_404(job_id, user, *kinds):
+    """``visible`` for a page about one job: a job the user may not see does not exist (404)."""
+    job = visible(job_id, user, *kinds)
+    if job is None:
+        abort(404)
     return job
 
 

@@ -129,9 +129,7 @@ class ExamPrintablesView(BaseView):
     @has_access
     @permission_name("print")
     def job(self, job_id):
-        job = jobs.visible(job_id, g.user, "exam_printables")
-        if job is None:
-            abort(404)
+        job = jobs.visible_or_404(job_id, g.user, "exam_printables")
         return self.render_template("exam_printables/job.html", job=job, exam_session=None)
 
 

@@ -125,9 +125,7 @@ class ImportPage(BaseView):
     @has_access
     @permission_name("import")
     def job(self, job_id):
-        job = jobs.visible(job_id, g.user, *(f"import:{kind}" for kind in self.kinds), *self.kinds)
-        if job is None:
-            abort(404)
+        job = jobs.visible_or_404(job_id, g.user, *(f"import:{kind}" for kind in self.kinds), *self.kinds)
         return self.render_template("imports/job.html", title=self.page_title, job=job,
                                     state=jobs.as_dict(job))
 

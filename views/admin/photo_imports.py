@@ -76,9 +76,7 @@ class PhotoImportView(BaseView):
     @has_access
     @permission_name("import")
     def report(self, job_id):
-        job = jobs.visible(job_id, g.user, "photo_import")
-        if job is None:
-            abort(404)
+        job = jobs.visible_or_404(job_id, g.user, "photo_import")
         result = job.result or {}
         rows = photo_import.report_rows(result["report"]) if result.get("report") else []
         return self.render_template("photo_imports/report.html", job=job, result=result, rows=rows,
@@ -157,9 +155,7 @@ class PhotoVerificationView(PlatformModelView):
         """The progress of a 批量认证: the same permission as the action (not a can_ one)."""
         if not self.appbuilder.sm.has_access("batch_verify_info", self.class_permission_name):
             abort(403)
-        job = jobs.visible(job_id, g.user, "photo_verify")
-        if job is None:
-            abort(404)
+        job = jobs.visible_or_404(job_id, g.user, "photo_verify")
         return self.render_template("photo_imports/verify_job.html", job=job, result=job.result or {},
                                     statuses=JobStatus)
 
