@@ -258,20 +258,20 @@ class PlatformModelView(ScopedMixin, ModelView):
 
     @expose("/action/<string:name>/<pk>", methods=["POST"])
     def action(self, name, pk):
-        return self._run_action(name, [pk], single=True)
+        return self._run_action(name, [pk])
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
-        return self._run_action(request.form.get("action", ""), request.form.getlist("rowid"), single=False)
+        return self._run_action(request.form.get("action", ""), request.form.getlist("rowid"))
 
-    def _run_action(self, name, pks, single):
+    def _run_action(self, name, pks):
         action = self.actions.get(name)
         if action is None:
             abort(404)
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
             abort(403)
-        items = [self.get_scoped(pk) for pk in pks]
-        return action.func(items[0] if single else items)
+        # every action of ours takes a list of rows, whether it was run on one row or on several
+        return action.func([self.get_scoped(pk) for pk in pks])
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view_endpoint", self.endpoint)

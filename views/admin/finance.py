@@ -47,7 +47,6 @@ class FinanceBase(PlatformModelView):
         return super()._export_value(item, column)
 
     def _decide(self, items, name, decide, done_message):
-        items = items if isinstance(items, list) else [items]
         done = 0
         for item in items:
             try:
@@ -60,7 +59,6 @@ class FinanceBase(PlatformModelView):
         return redirect(url_for(".list"))
 
     def _ask_reason(self, name, items):
-        items = items if isinstance(items, list) else [items]
         return redirect(url_for(".reason", name=name, ids=",".join(str(i.id) for i in items)))
 
     @expose("/reason/<name>", methods=["GET", "POST"])

@@ -22,7 +22,6 @@ class ReviewedRowView(PlatformModelView):
     @action("submit_review", _l("Submit for review"), confirmation=_l("Submit the chosen rows for review?"),
             icon="fa-paper-plane", multiple=True, single=True)
     def submit_review(self, items):
-        items = items if isinstance(items, list) else [items]
         done = 0
         for item in items:
             try:

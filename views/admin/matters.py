@@ -19,7 +19,6 @@ CATEGORY = ("Matters", _l("Matters"))
 def _transition_action(name, t):
     """A FAB action per transition: it opens the confirm page (opinion field)."""
     def run(self, items):
-        items = items if isinstance(items, list) else [items]
         return redirect(url_for(".transition", name=name, ids=",".join(str(i.id) for i in items)))
 
     run.__name__ = f"action_{name}"

@@ -31,7 +31,6 @@ class PersonBase(PlatformModelView):
     @action("batch_edit", _l("Batch edit"), icon="fa-edit", multiple=True, single=False)
     def batch_edit(self, items):
         """First the form for the chosen rows; the form posts back here (``apply``) with the same rows."""
-        items = items if isinstance(items, list) else [items]
         if request.form.get("apply"):
             try:
                 n = candidates.batch_edit(items, request.form.to_dict(), g.user)
@@ -49,7 +48,6 @@ class PersonBase(PlatformModelView):
             confirmation=_l("Delete the chosen candidates? Candidates who have registered for an exam or have an "
                             "account cannot be deleted; then nothing is deleted."))
     def batch_delete(self, items):
-        items = items if isinstance(items, list) else [items]
         try:
             n = candidates.batch_delete(items)
         except candidates.BatchRefused as exc:

@@ -107,7 +107,6 @@ class PhotoVerificationView(PlatformModelView):
 
     @action("verify_info", _l("Verify information"), icon="fa-user-check", multiple=False, single=True)
     def verify_info(self, items):
-        items = items if isinstance(items, list) else [items]
         for item in items:
             try:
                 ok, reason = photo_check.verify(item)
@@ -124,7 +123,6 @@ class PhotoVerificationView(PlatformModelView):
 
     @action("batch_verify_info", _l("Batch verify"), icon="fa-users", multiple=True, single=False)
     def batch_verify_info(self, items):
-        items = items if isinstance(items, list) else [items]
         ids = [i.id for i in items if i.verify_state == VerifyState.PENDING.value]
         if not ids:
             flash(_("None of the chosen people is waiting for verification."), "warning")
@@ -137,7 +135,6 @@ class PhotoVerificationView(PlatformModelView):
                                                                      "accurate?"),
             icon="fa-check", multiple=True, single=True)
     def confirm_info(self, items):
-        items = items if isinstance(items, list) else [items]
         done = 0
         for item in items:
             try:
