@@ -9,7 +9,8 @@ from views.portal import _safe_next, bp, login_required, own_registration, rende
 from views.printables import pdf_response
 
 
-def _portal_error(status, message):
+def portal_error(status, message):
+    """How a portal PDF's failure reads (the portal's own error page)."""
     return render("error.html", status=status, message=message)
 
 
@@ -17,14 +18,14 @@ def _portal_error(status, message):
 @login_required
 def application_form_pdf(rid):
     registration = own_registration(rid)
-    return pdf_response(printables.application_form, registration, _("Application form"), _portal_error)
+    return pdf_response(printables.application_form, registration, _("Application form"), portal_error)
 
 
 @bp.route("/registrations/<int:rid>/pledge.pdf")
 @login_required
 def pledge_pdf(rid):
     registration = own_registration(rid)
-    return pdf_response(printables.pledge, registration, _("Integrity pledge letter"), _portal_error)
+    return pdf_response(printables.pledge, registration, _("Integrity pledge letter"), portal_error)
 
 
 @bp.route("/registrations/<int:rid>/signed-form", methods=["POST"])

@@ -6,12 +6,9 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.services import printables
 from models import SeatAssignment
-from views.portal import bp, login_required, own_registration, render
+from views.portal import bp, login_required, own_registration
+from views.portal.printables import portal_error
 from views.printables import pdf_response
-
-
-def _portal_error(status, message):
-    return render("error.html", status=status, message=message)
 
 
 @bp.route("/registrations/<int:rid>/ticket.pdf")
@@ -22,7 +19,7 @@ def ticket_pdf(rid):
     if not seats:
         abort(404)
     return pdf_response(lambda reg: printables.ticket_pdf(reg, seats), registration, _("Admission ticket"),
-                        _portal_error)
+                        portal_error)
 
 
 def ticket_published(registration):
