@@ -1,7 +1,13 @@
 """All models, imported so that the metadata (FAB's Model.metadata) is complete."""
 from models.audit import AuditLog, Job  # noqa: F401
 from models.base import Model  # noqa: F401
-from models.certificates import Certificate, CreditRecord, Membership  # noqa: F401
+from models.certificates import (  # noqa: F401
+    Certificate,
+    CertificateEvent,
+    CertificateSerialCounter,
+    CreditRecord,
+    Membership,
+)
 from models.exams import (  # noqa: F401
     CertificateType,
     ExamPlan,

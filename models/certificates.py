@@ -1,10 +1,10 @@
 """Issued certificates and their versions (SPEC E4–E9, F9–F10)."""
 import secrets
 
-from sqlalchemy import Date, DateTime, Integer, String, Text
+from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import mapped_column, relationship
 
-from models.base import Model, TimestampMixin, _l, code_col, col, fk
+from models.base import Model, TimestampMixin, _l, code_col, col, fk, now
 from models.enums import CertificateStatus, CreditKind, MembershipKind, ReviewStatus
 
 
@@ -22,6 +22,13 @@ class Certificate(TimestampMixin, Model):
     institution_id = fk("institution.id", _l("Institution"))
     institution = relationship("Institution", info={"label": _l("Institution")})
     registration_id = fk("registration.id", _l("Registration"))
+    registration = relationship("Registration", foreign_keys=[registration_id], info={"label": _l("Registration")})
+    # E5: the holder's data as printed, kept with the version (a change matter issues a new version)
+    holder_name = col(String(40), _l("Holder name"))
+    holder_id_masked = col(String(32), _l("ID number"))
+    photo_id = fk("attachment.id", _l("Holder photo"))
+    pdf_id = fk("attachment.id", _l("Certificate PDF"))
+    source = col(String(16), _l("Source"), default="issued", nullable=False, server_default="issued")
     issue_date = col(Date, _l("Issue date"), nullable=False)
     valid_until = col(Date, _l("Valid until"), index=True)
     status = code_col(CertificateStatus, _l("Status"), default=CertificateStatus.VALID)
@@ -30,9 +37,35 @@ class Certificate(TimestampMixin, Model):
     version = col(Integer, _l("Version"), default=1, nullable=False)
     replaced_by_id = fk("certificate.id", _l("Replaced by"))
     pdf_sha256 = col(String(64), _l("PDF SHA-256"))
+    events = relationship("CertificateEvent", back_populates="certificate", order_by="CertificateEvent.id",
+                          cascade="all, delete-orphan", info={"label": _l("History")})
+    # issuing twice for one registration cannot make a second first version (E4, idempotent batches)
+    __table_args__ = (UniqueConstraint("registration_id", "version", name="uq_certificate_registration_version"),)
 
     def __repr__(self):
         return self.serial
+
+
+class CertificateEvent(Model):
+    """E4–E9: what happened to a certificate (issued, replaced, cancelled, extended …), kept for good."""
+    __tablename__ = "certificate_event"
+    id = mapped_column(Integer, primary_key=True)
+    certificate_id = fk("certificate.id", _l("Certificate"), nullable=False, ondelete="CASCADE")
+    certificate = relationship("Certificate", back_populates="events", info={"label": _l("Certificate")})
+    kind = col(String(20), _l("Event"), nullable=False)
+    at = col(DateTime, _l("Time"), nullable=False, default=now)
+    actor_id = fk("ab_user.id", _l("Handled by"))
+    matter_id = fk("matter.id", _l("Matter"))
+    valid_until_before = col(Date, _l("Valid until (before)"))
+    valid_until_after = col(Date, _l("Valid until (after)"))
+    note = col(Text, _l("Note"))
+
+
+class CertificateSerialCounter(Model):
+    """E4: the last serial handed out per number prefix (type code + year); atomic upsert."""
+    __tablename__ = "certificate_serial_counter"
+    prefix = col(String(40), _l("Prefix"), primary_key=True)
+    last_value = col(Integer, _l("Last sequence"), nullable=False)
 
 
 class CreditRecord(TimestampMixin, Model):

@@ -40,6 +40,9 @@ class CertificateType(TimestampMixin, Model):
     category = col(String(64), _l("Professional category"))
     majors_served = col(Text, _l("Majors served"))
     validity_years = col(Integer, _l("Validity (years)"), default=3, nullable=False)
+    # E4: certificate numbers, a format of {code}, {year} and {seq} (the serial within code and year)
+    number_scheme = col(String(64), _l("Certificate number scheme"), default="{code}{year}{seq:05d}",
+                        nullable=False, server_default="{code}{year}{seq:05d}")
     enabled = col(Boolean, _l("Enabled"), default=True, nullable=False)
 
     def __repr__(self):
@@ -73,6 +76,10 @@ class ExamPlan(TimestampMixin, Model):
     # E1: passing needs the weighted total at least this (none: no total rule) and every subject at
     # least its own pass mark (Subject.pass_score)
     pass_total = col(Numeric(6, 2), _l("Pass mark of the weighted total"))
+    # E1/E2: before this moment nobody but the Association sees the scores (none: not published)
+    results_published_at = col(DateTime, _l("Score publication time"))
+    # E3: re-checks may be filed from publication until this moment
+    recheck_until = col(DateTime, _l("Re-check window closes"))
     review_workdays = col(Integer, _l("Review deadline (working days)"), default=5, nullable=False)
     reviewer = code_col(Reviewer, _l("Reviewed by"), default=Reviewer.ASSOCIATION)
     published = col(Boolean, _l("Published"), default=True, nullable=False)
