@@ -165,6 +165,8 @@ PDF_FONT_BOLD_PATH = _env("PDF_FONT_BOLD_PATH", _first_existing(
 PDF_FONT_INDEX = _env("PDF_FONT_INDEX")  # face number inside a .ttc; default: the "SC" face
 # D11: a room's printable of more pages than this is made as a background job, not while the browser waits
 PRINTABLES_SYNC_MAX_PAGES = int(_env("PRINTABLES_SYNC_MAX_PAGES", 400))
+# E5: the public address printed in certificate QR codes (jobs render PDFs outside a request)
+PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # E9: annual confirmation is offered this many days before a certificate expires (and after)
 ANNUAL_CONFIRMATION_DAYS = int(_env("ANNUAL_CONFIRMATION_DAYS", 90))
 

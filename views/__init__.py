@@ -16,12 +16,13 @@ from views.admin import (
     photo_imports,
     registrations,
     scheduling,
+    scores,
     statistics,
     system,
     training,
 )
 
-AREAS = [people, exams, examadmin, registrations, finance, certificates, matters, training, messages, statistics,
+AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages, statistics,
          system, institution_ops, imports, photo_imports, scheduling, exam_printables]
 
 
@@ -51,7 +52,7 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, gateway, health, jobs, notifications, portal, printables
+    from views import files, gateway, health, jobs, notifications, portal, printables, verify
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
@@ -59,6 +60,7 @@ def register_views(appbuilder):
     current_app.register_blueprint(jobs.bp)
     current_app.register_blueprint(printables.bp)
     current_app.register_blueprint(portal.bp)
+    current_app.register_blueprint(verify.bp)
     current_app.register_blueprint(gateway.bp)
     current_app.register_blueprint(gateway.sandbox_bp)
     # the portal's login and code senders share the back office's per-IP login limit

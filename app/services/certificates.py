@@ -117,6 +117,12 @@ def public_facts(cert, today=None):
     }
 
 
+def verification_url(cert):
+    """E5: the public address of the certificate's verification result (its QR code): the
+    unguessable token, never the serial; it keeps answering after cancellation or replacement."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/verify/c/{cert.token}"
+
+
 def _event(cert, kind, actor=None, matter=None, before=None, after=None, note=None):
     db.session.add(CertificateEvent(certificate=cert, kind=kind, actor_id=getattr(actor, "id", None),
                                     matter_id=getattr(matter, "id", None), valid_until_before=before,

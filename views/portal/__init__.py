@@ -552,4 +552,15 @@ def realname():
 
 
 # the registration wizard, payments and printables add their routes to this blueprint
-from views.portal import payments, printables, tickets, wizard  # noqa: E402,F401
+from views.portal import (  # noqa: E402,F401
+    cert_matters,
+    certificates,
+    payments,
+    printables,
+    recheck,
+    scores,
+    services,
+    status,
+    tickets,
+    wizard,
+)
