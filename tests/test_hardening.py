@@ -151,3 +151,10 @@ def test_refresh_tokens_end_with_logout_too(app, login):
     assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 200
     login("teacher").logout()
     assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 401
+
+
+def test_long_digit_searches_are_text_not_ids(login):
+    """Phone, ID and certificate numbers in a search are text: no 400 for their length."""
+    c = login("association")
+    assert c.get("/personview/list/?_flt_0_phone=13800000000").status_code == 200
+    assert c.get("/certificateview/list/?_flt_0_serial=1550001066010251202600001").status_code == 200
