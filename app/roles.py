@@ -45,6 +45,7 @@ _BUSINESS_VIEWS = (
     r"|Invigilator|ExamSession|SeatAssignment|InvigilatorAssignment|PilotApplication|WeeklyReport"
     r"|Registration|RegistrationReview|InstitutionDashboard|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
     r"|Score|ExamResult|Certificate|CreditRecord|Membership"
+    r"|CertificateIssue|CertificateImport"  # E4: 颁发证书, 证书导入 (the Association's alone)
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
     r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
     r"|Scheduling"  # D10: runs and publishes scheduling (can_schedule)

@@ -106,3 +106,11 @@ def run_import(job_id, key, attachment_id, user_id, institution_id, options=None
     from app.services.imports import run_stored
 
     return run_stored(job_id, key, attachment_id, user_id, institution_id, options or {})
+
+
+@celery.task(name="issue_certificates")
+def issue_certificates(job_id, plan_id, user_id, issue_date):
+    """E4: 颁发证书 of a large exam as a job: issue and render each PDF, with progress."""
+    from app.services.certificate_pdf import run_issue_job
+
+    return run_issue_job(job_id, plan_id, user_id, issue_date)

@@ -214,3 +214,8 @@ def extend(cert, actor, matter=None, years=1, today=None):
     if cert.status == CertificateStatus.EXPIRED.value:
         cert.status = CertificateStatus.VALID.value
     _event(cert, "extended", actor, matter, before=before, after=cert.valid_until)
+
+
+def record_import(cert, actor):
+    """E4: a certificate of a holder certified before the platform keeps in its history that it was imported."""
+    _event(cert, "imported", actor, after=cert.valid_until)

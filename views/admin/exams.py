@@ -10,17 +10,21 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.services import exam_plans, registration
+from app.services import certificates, exam_plans, registration
 from models import CertificateType, EligibilityRule, ExamPlan, ExamSite, PilotApplication, Site, Subject
 from models.enums import ExamStatus, RegistrationCategory, SectionCode
 from views.admin.institution_ops import ReviewedRowView
-from views.base import PlatformModelView, model_api, model_view
+from views.base import WRITE_RULES, PlatformModelView, model_api, model_view
 
 CATEGORY = ("Exams", _l("Exams"))
 
+WRITE_RULES[CertificateType] = lambda ctype: certificates.check_scheme(ctype.number_scheme)  # E4: 证书编号规则
 CertificateTypeView = model_view(
     CertificateType, list_columns=["code", "name", "level", "issuer", "category", "validity_years", "enabled"],
-    search_columns=["code", "name", "level", "issuer", "category", "enabled"], scope=None)
+    search_columns=["code", "name", "level", "issuer", "category", "enabled"], scope=None,
+    description_columns={"number_scheme": _l("{code}: the certificate code, {year}: the year of issue, {seq}: the "
+                                             "sequence within code and year (required); {seq:05d} pads it to five "
+                                             "digits. E.g. {code}{year}{seq:05d}.")})
 class ExamPlanBase(PlatformModelView):
     """The plan form carries its subjects, sections, categories and photo rules (JSON columns)."""
     add_form_extra_fields = edit_form_extra_fields = {
