@@ -65,11 +65,26 @@ def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=No
 ASSOC = ["association_review"]
 INST_ASSOC = ["institution_review", "association_review"]
 
+
+def _cert_effect(name):
+    """E6–E9: the certificate matters' effects live with their rules (app/services/cert_matters.py)."""
+    def effect(matter, t, user):
+        from app.services import cert_matters
+
+        return getattr(cert_matters, name)(matter, t, user)
+    effect.__name__ = name
+    return effect
+
+
+# a certificate without an institution goes straight to the Association
+CERT_SUBMIT = [_cert_effect("skip_institution_stage")]
+
 NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National exam registration"),
                                    Cat.CERT_PERSONNEL, 1, ASSOC)
 PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL, 15,
                                ["institution_review", "expert_review", "association_review"])
-ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Cat.CERT_PERSONNEL, 1, INST_ASSOC)
+ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Cat.CERT_PERSONNEL, 1, INST_ASSOC,
+                            on_submit=CERT_SUBMIT, on_approve=[_cert_effect("annual_approved")])
 INSTITUTION_TRANSFER = chain("institution_transfer", _l("Transfer of practising institution"), Cat.CERT_PERSONNEL, 1,
                              ["out_institution_review", "in_institution_review", "association_review"])
 SCORE_RECHECK = chain("score_recheck", _l("Score re-check"), Cat.EXAM, 4, ASSOC)
@@ -80,10 +95,11 @@ EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.C
 OLD_COURSE_REREVIEW = chain("old_course_rereview", _l("Old-course re-review"), Cat.CERT_PERSONNEL, None,
                             ["expert_review", "association_review"], filers=frozenset({INSTITUTION, TEACHER}))
 CERTIFICATE_CANCELLATION = chain("certificate_cancellation", _l("Certificate cancellation"), Cat.CERT_PERSONNEL,
-                                 None, ASSOC)
-CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Cat.CERT_PERSONNEL, None, INST_ASSOC)
+                                 None, ASSOC, on_approve=[_cert_effect("cancellation_approved")])
+CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Cat.CERT_PERSONNEL, None, INST_ASSOC,
+                            on_submit=CERT_SUBMIT, on_approve=[_cert_effect("reissue_approved")])
 CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information change"), Cat.CERT_PERSONNEL, None,
-                           INST_ASSOC)
+                           INST_ASSOC, on_submit=CERT_SUBMIT, on_approve=[_cert_effect("change_approved")])
 MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC,
                                filers=PERSON_OR_INSTITUTION)
 def _object_status(status):
