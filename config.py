@@ -83,6 +83,7 @@ AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per minute")
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
 RATELIMIT_HEADERS_ENABLED = True
+VERIFY_RATE_LIMIT = _env("VERIFY_RATE_LIMIT", "30 per minute")  # E5: per IP, the JSON answers and the PDF check
 
 # Sessions: HttpOnly, SameSite=Lax, Secure in production; idle and absolute timeouts.
 SESSION_COOKIE_HTTPONLY = True
@@ -165,6 +166,8 @@ PDF_FONT_BOLD_PATH = _env("PDF_FONT_BOLD_PATH", _first_existing(
 PDF_FONT_INDEX = _env("PDF_FONT_INDEX")  # face number inside a .ttc; default: the "SC" face
 # D11: a room's printable of more pages than this is made as a background job, not while the browser waits
 PRINTABLES_SYNC_MAX_PAGES = int(_env("PRINTABLES_SYNC_MAX_PAGES", 400))
+# E4: 颁发证书 of more certificates than this runs as a background job (each PDF takes ~0.5–1 s: font subsetting)
+CERTIFICATE_SYNC_MAX = int(_env("CERTIFICATE_SYNC_MAX", 20))
 # E5: the public address printed in certificate QR codes (jobs render PDFs outside a request)
 PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # E9: annual confirmation is offered this many days before a certificate expires (and after)

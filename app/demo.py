@@ -214,7 +214,8 @@ def load_demo():
         issue = datetime.date.today() - datetime.timedelta(days=300 * (n + 1))
         _get_or_create(Certificate, serial=f"{cert_types[0].code[-6:]}{issue:%Y}{n + 1:05d}", defaults=dict(
             certificate_type_id=cert_types[0].id, person_id=person.id, institution_id=person.institution_id,
-            issue_date=issue, valid_until=issue.replace(year=issue.year + 3)))
+            issue_date=issue, valid_until=issue.replace(year=issue.year + 3), holder_name=person.name,
+            holder_id_masked=person.id_number_masked, source="imported"))
 
     cats = {}
     for path in (("基础课程", "基础认证", "认证人员守则"), ("专业课程", "质量管理", "ISO 9001 审核实务")):
@@ -262,6 +263,9 @@ def load_demo():
 
     demo_payments()
     _demo_scheduling(plans)
+    from app.demo_results import demo_results
+
+    demo_results(plans[3], people[30:46], me, users)
     return summary()
 
 

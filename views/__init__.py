@@ -22,8 +22,8 @@ from views.admin import (
     training,
 )
 
-AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages, statistics,
-         system, institution_ops, imports, photo_imports, scheduling, exam_printables]
+AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages,
+         statistics, system, institution_ops, imports, photo_imports, scheduling, exam_printables]
 
 
 def _titles(view, label):
@@ -67,4 +67,9 @@ def register_views(appbuilder):
     limit = appbuilder.sm.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
     for endpoint in ("login", "send_sms", "register", "reset_password", "register_institution"):
         name = f"portal.{endpoint}"
+        current_app.view_functions[name] = limit(current_app.view_functions[name])
+    # E5: the verification's JSON and PDF check share one per-IP limit (read per request, so tests may lower it)
+    limit = appbuilder.sm.limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify")
+    for endpoint in ("api", "api_by_token", "check_pdf"):
+        name = f"verify.{endpoint}"
         current_app.view_functions[name] = limit(current_app.view_functions[name])
