@@ -292,6 +292,9 @@ def test_back_office_actions_single_and_multi_row(app, login):
     # the show page offers only what this role may do now
     show = c.get(f"/matterview/show/{ids[1]}").text
     assert "审核通过并转交" in show and "不予通过" not in show
+    # a matter at a stage where this user may do nothing offers no operation at all
+    for who in ("institution", "association"):
+        assert "btn-action-MatterView" not in login(who).get(f"/matterview/show/{ids[0]}").text
 
 
 def test_roles_see_only_their_transition_actions(app):

@@ -25,6 +25,13 @@ def _transition_action(name, t):
     return action(name, t.label, confirmation=None, icon="fa-check", multiple=True, single=True)(run)
 
 
+class _Actions(dict):
+    """FAB shows every action when it is handed an empty dict (``actions or self.actions``):
+    an empty selection must stay empty."""
+    def __bool__(self):
+        return True
+
+
 class MatterBase(PlatformModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export", "can_transition"]
     show_template = "platform/matter_show.html"
@@ -32,7 +39,7 @@ class MatterBase(PlatformModelView):
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
         # only the transitions this user may take at the matter's current stage
         allowed = {t.name for t in workflow.available_transitions(item, g.user)}
-        actions = {name: a for name, a in self.actions.items() if name in allowed}
+        actions = _Actions((name, a) for name, a in self.actions.items() if name in allowed)
         return super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
 
     @expose("/show/<pk>", methods=["GET"])
