@@ -30,6 +30,11 @@ def test_holder_sees_and_downloads_own_certificates(app, login):
     assert "有效" in page.text and "已注销" in page.text and "以欺骗手段取得" in page.text
     assert f"/verify/c/{token}" in page.text
     assert "我的证书" in c.get("/portal/me").text  # the portal's menu
+    # the valid certificate offers its matters (E6–E8), the cancelled one none
+    assert f"/portal/certificates/matters/reissue?cert={valid}" in page.text
+    assert f"/portal/certificates/matters/cancellation?cert={valid}" in page.text
+    assert f"cert={cancelled}" not in page.text
+    assert f"/portal/certificates/matters/annual?cert={valid}" not in page.text  # far from expiry
     pdf = c.get(f"/portal/certificates/{valid}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
     with app.app_context():

@@ -29,8 +29,13 @@ def my_certificates():
     items = (db.session.query(Certificate).filter_by(person_id=person.id)
              .order_by(Certificate.issue_date.desc(), Certificate.id.desc()).all() if person else [])
     rows = [(c, certificates.state_of(c)) for c in items]
+    from app.services import cert_matters
+
+    # E6–E9: the matters each certificate may be filed for now (the one rule: cert_matters.fileable)
+    operations = {c.id: [(slug, cert_matters.TITLES[code]) for slug, code in cert_matters.SLUGS.items()
+                         if cert_matters.fileable(c, code) is None] for c in items}
     return render("my_certificates.html", rows=rows, styles=STATE_STYLES, levels=CertLevel,
-                  url_of=certificates.verification_url)
+                  url_of=certificates.verification_url, operations=operations)
 
 
 @bp.route("/certificates/<int:cid>.pdf")
