@@ -43,6 +43,7 @@ from models import (
     Registration,
     RegistrationSubject,
     Room,
+    SeatAssignment,
     Site,
     Subject,
     TeacherCategory,
@@ -258,14 +259,15 @@ def load_demo():
     db.session.add(thread)
     db.session.commit()
 
-    _demo_matters(users, institutions, now)
+    from app.demo_results import demo_certificate_matters, demo_results
+
+    demo_results(plans[3], people[30:46], me, users)
+    _demo_matters(users, institutions, now, plans[3], me)
+    demo_certificate_matters(me, users)
     from app.demo_payments import demo_payments
 
     demo_payments()
     _demo_scheduling(plans)
-    from app.demo_results import demo_results
-
-    demo_results(plans[3], people[30:46], me, users)
     return summary()
 
 
@@ -383,8 +385,8 @@ def _demo_registrations(plans, sites, people, me, users, now):
     db.session.flush()
 
 
-def _demo_matters(users, institutions, now):
-    """Matters in every status, moved through the real engine."""
+def _demo_matters(users, institutions, now, sat_plan, me):
+    """Matters in every status, moved through the real engine (the certificate matters: app.demo_results)."""
     cand, institution_user, assoc, expert = (users["candidate"], users["institution"], users["association"],
                                              users["expert"])
     inst, other_inst = institutions[0], institutions[1]
@@ -392,18 +394,22 @@ def _demo_matters(users, institutions, now):
         ("score_recheck", cand, "成绩复核：2026年春季Web前端开发（初级）考核", [("submit", cand)]),
         ("personnel_registration", cand, "人员注册：质量管理体系审核员（实习）",
          [("submit", cand), ("pass_institution_review", institution_user)]),
-        ("annual_confirmation", cand, "年度确认：2026年度",
-         [("submit", cand), ("pass_institution_review", institution_user), ("pass_association_review", assoc)]),
         ("complaint", cand, "投诉：考点秩序混乱", [("submit", cand), ("refuse", assoc, "经核查，投诉事项不成立。")]),
-        ("certificate_reissue", cand, "证书补发：证书遗失",
-         [("submit", cand), ("return_institution_review", institution_user, "请补充遗失声明。")]),
         ("appeal", cand, "申诉：对考试成绩有异议", [("submit", cand)]),
         ("membership_application", cand, "会员入会申请：个人会员", []),  # a draft
     ]
     for code, applicant, title, steps in specs:
         # the candidate's matters go through the demo institution's first review
         owner = {institution_user.id: inst.id, assoc.id: other_inst.id}.get(applicant.id, inst.id)
-        matter = workflow.create_matter(code, applicant, title, institution_id=owner)
+        obj = payload = None
+        if code == "score_recheck":  # the demo candidate's registration in the sat exam
+            obj = db.session.query(Registration).filter_by(exam_plan_id=sat_plan.id, person_id=me.id).one()
+            seat = db.session.query(SeatAssignment).filter_by(registration_id=obj.id).first()
+            payload = {"registration_id": obj.id, "ticket_no": seat.ticket_no,
+                       "reason": "实操成绩与预期差距较大，申请复核。",
+                       "subject_ids": [s.id for s in sat_plan.subjects[-1:]]}
+            owner = None
+        matter = workflow.create_matter(code, applicant, title, institution_id=owner, obj=obj, payload=payload)
         for step in steps:
             name, actor = step[0], step[1]
             workflow.apply(matter.id, name, actor, opinion=step[2] if len(step) > 2 else None)

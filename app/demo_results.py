@@ -86,3 +86,27 @@ def _render(certs):
         if cert is not None and cert.pdf_id is None:
             certificate_pdf.render(cert)
     db.session.commit()
+
+
+def demo_certificate_matters(me, users):
+    """The demo candidate's certificate matters, filed and moved through the real rules: the old
+    certificate's annual confirmation awaits the Association (it has no institution); a reissue of
+    the new one was returned by the institution for a lost-certificate statement."""
+    from app import workflow
+    from app.services import cert_matters
+
+    cand, institution_user = users["candidate"], users["institution"]
+    old, new = (db.session.query(Certificate).filter_by(person_id=me.id, source=source).first()
+                for source in ("imported", "issued"))
+    if old is not None and not cert_matters.open_matter(old.id, cert_matters.ANNUAL):
+        year = datetime.date.today().year
+        cert_matters.file(cert_matters.ANNUAL, cand, old, {
+            "complaints": False, "cpd_done": True, "still_fit": True, "code_of_conduct": True,
+            "cpd_start": f"{year - 1}-03-01", "cpd_end": f"{year - 1}-06-30", "year": year,
+            "cpd_content": "参加协会组织的认证人员守则解读培训8学时。", "remarks": "",
+            "valid_until_before": old.valid_until.isoformat()})
+    if new is not None and not cert_matters.open_matter(new.id, cert_matters.REISSUE):
+        matter = cert_matters.file(cert_matters.REISSUE, cand, new, {"reason_kind": "lost",
+                                                                     "reason": "搬家时证书遗失。"})
+        if matter.institution_id == institution_user.institution_id:
+            workflow.apply(matter.id, "return_institution_review", institution_user, opinion="请补充遗失声明。")

@@ -5,6 +5,7 @@ server (`make run`) with demo data:
     .venv/bin/python scripts/screenshots.py [http://127.0.0.1:8080]
 """
 import os
+import re
 import sys
 
 from playwright.sync_api import sync_playwright
@@ -46,6 +47,25 @@ for _who in ("association", "institution"):
         ("sites", "/siteview/list/"), ("weekly_reports", "/weeklyreportview/list/"),
         ("rooms", "/roomview/list/"), ("invigilators", "/invigilatorview/list/"),
         ("candidates", "/personview/list/"))]
+# issue 6: scores, results and certificates
+PUBLIC += [("verify", "/verify/"), ("verify_result", "/verify/c/{token}"),
+           ("verify_replaced", "/verify/c/{old_token}")]
+CANDIDATE += [("my_certificates", "/portal/certificates"), ("services", "/portal/services"),
+              ("cert_reissue", "/portal/certificates/matters/reissue"),
+              ("cert_change", "/portal/certificates/matters/change"),
+              ("cert_cancellation", "/portal/certificates/matters/cancellation"),
+              ("cert_annual", "/portal/certificates/matters/annual"),
+              ("cert_matter", "/portal/certificates/matters/item/{reissue_matter_id}"),
+              ("cert_matter_edit", "/portal/certificates/matters/item/{reissue_matter_id}/edit")]
+STAFF += [("association", "certificates", "/certificateview/list/"),
+          ("association", "certificate", "/certificateview/show/{cert_id}"),
+          ("association", "certificate_issue", "/certificate-issue/"),
+          ("association", "import_certificates", "/imports/certificates/"),
+          ("association", "matter_reissue", "/matterview/show/{reissue_matter_id}"),
+          ("association", "matter_annual", "/matterview/show/{annual_matter_id}"),
+          ("institution", "institution_certificates", "/certificateview/list/")]
+# SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
+ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -60,7 +80,7 @@ def demo_ids():
     """Rows the registration screens show: the candidate's draft and order, a registration to review."""
     app = _app()
     from app.extensions import db
-    from models import ExamSession, Order, Person, PlatformUser, Registration, Room, SeatAssignment
+    from models import Certificate, ExamSession, Matter, Order, Person, PlatformUser, Registration, Room, SeatAssignment
 
     with app.app_context():
         me = db.session.query(Person).filter_by(phone="13800000000").one()
@@ -69,7 +89,13 @@ def demo_ids():
         review = db.session.query(Registration).filter_by(status="submitted").first()
         own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
         seat = db.session.query(SeatAssignment).join(Room).filter(Room.institution_id == own).first()
-        return {"rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,
+        cert = db.session.query(Certificate).filter_by(person_id=me.id, source="issued").first()
+        matters = {m.type_code: m.id for m in db.session.query(Matter).filter_by(object_type="Certificate")}
+        old = db.session.query(Certificate).filter(Certificate.replaced_by_id.is_not(None)).first() or cert
+        return {"token": cert.token, "old_token": old.token, "cert_id": cert.id,
+                "reissue_matter_id": matters.get("certificate_reissue", 0),
+                "annual_matter_id": matters.get("annual_confirmation", 0),
+                "rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,
                 "approved_rid": order.registration_id if order else draft.id, "review_id": review.id,
                 "matter_id": review.matter_id, "room_id": seat.room_id,
                 "plan_id": db.session.get(ExamSession, seat.session_id).exam_plan_id}
@@ -96,7 +122,9 @@ def main():
             context = browser.new_context(viewport=viewport, locale="zh-CN")
             page = context.new_page()
             for name, url in PUBLIC:
-                page.goto(BASE + url)
+                if not ONLY.search(name):
+                    continue
+                page.goto(BASE + url.format(**ids))
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
             page.goto(BASE + "/portal/login")  # the demo candidate, with the image code the server keeps
             page.fill("#account", "13800000000")
@@ -108,6 +136,8 @@ def main():
             page.goto(BASE + f"/portal/exams/{ids['exam_id']}/pledge")
             page.screenshot(path=os.path.join(OUT, f"{size}_wizard_pledge.png"), full_page=True)
             for name, url in CANDIDATE:
+                if not ONLY.search(name):
+                    continue
                 page.goto(BASE + url.format(**ids))
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
             if ids["order_id"] and size == "phone":  # the sandbox gateway's page (only once: it is paid)
@@ -123,7 +153,7 @@ def main():
                 page.fill("#password", "Demo@2026")
                 page.click("form [type=submit]")
                 for who, name, url in STAFF:
-                    if who == user:
+                    if who == user and ONLY.search(name):
                         page.goto(BASE + url.format(**ids))
                         page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
                 context.close()
