@@ -407,7 +407,8 @@ def _demo_matters(users, institutions, now, sat_plan, me):
             seat = db.session.query(SeatAssignment).filter_by(registration_id=obj.id).first()
             payload = {"registration_id": obj.id, "ticket_no": seat.ticket_no,
                        "reason": "实操成绩与预期差距较大，申请复核。",
-                       "subject_ids": [s.id for s in sat_plan.subjects[-1:]]}
+                       "subject_ids": [s.id for s in sat_plan.subjects[-1:]],
+                       "subjects": [s.name for s in sat_plan.subjects[-1:]]}
             owner = None
         matter = workflow.create_matter(code, applicant, title, institution_id=owner, obj=obj, payload=payload)
         for step in steps:

@@ -46,6 +46,7 @@ _BUSINESS_VIEWS = (
     r"|Registration|RegistrationReview|InstitutionDashboard|RegistrationSubject|Education|WorkExperience|MaterialEntry|EligibilityRule"
     r"|Score|ExamResult|Certificate|CreditRecord|Membership"
     r"|CertificateIssue|CertificateImport"  # E4: 颁发证书, 证书导入 (the Association's alone)
+    r"|ScoreEntry|ScoreImport"  # E1, E3: score entry, import, publication and re-checks (the Association's)
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
     r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
     r"|Scheduling"  # D10: runs and publishes scheduling (can_schedule)
@@ -59,7 +60,7 @@ ROLE_PERMISSIONS = {
     ASSOCIATION: [
         (rf"({_BUSINESS_VIEWS})(View|Api)?", r".*"),
         (_MONEY_VIEWS, READ),
-        (r"People|Exams|ExamAdmin|Finance|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
+        (r"People|Exams|ExamAdmin|Scores|Finance|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
     INSTITUTION: [
@@ -79,7 +80,8 @@ ROLE_PERMISSIONS = {
         (r"(CandidateImport|RegistrationImport|RoomImport|InvigilatorImport)(View)?",
          r"can_import|menu_access"),  # D4, D7-D9: into and from its own institution only
         (r"BatchPayment(View)?", r"can_pay|menu_access"),  # C4: pays for its own candidates
-        (r"People|Exams|ExamAdmin|Finance|Certificates|Matters|Training", r"menu_access"),
+        (r"ScoreEntry(View)?", r"can_index|can_plan|can_export|menu_access"),  # E2: its candidates, once published
+        (r"People|Exams|ExamAdmin|Scores|Finance|Certificates|Matters|Training", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
     CANDIDATE: [],  # the portal only, never the back office

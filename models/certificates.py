@@ -5,7 +5,7 @@ from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk, now
-from models.enums import CertificateStatus, CreditKind, MembershipKind, ReviewStatus
+from models.enums import CertificateSource, CertificateStatus, CreditKind, MembershipKind, ReviewStatus
 
 
 class Certificate(TimestampMixin, Model):
@@ -28,7 +28,8 @@ class Certificate(TimestampMixin, Model):
     holder_id_masked = col(String(32), _l("ID number"))
     photo_id = fk("attachment.id", _l("Holder photo"))
     pdf_id = fk("attachment.id", _l("Certificate PDF"))
-    source = col(String(16), _l("Source"), default="issued", nullable=False, server_default="issued")
+    source = col(String(16), _l("Source"), default="issued", nullable=False, server_default="issued",
+                 info={"enum": CertificateSource})
     issue_date = col(Date, _l("Issue date"), nullable=False)
     valid_until = col(Date, _l("Valid until"), index=True)
     status = code_col(CertificateStatus, _l("Status"), default=CertificateStatus.VALID)

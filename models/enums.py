@@ -199,6 +199,11 @@ class CertificateStatus(CodeEnum):
     REPLACED = "replaced", _l("Replaced")
 
 
+class CertificateSource(CodeEnum):
+    ISSUED = "issued", _l("Issued on the platform")
+    IMPORTED = "imported", _l("Imported (issued before the platform)")
+
+
 class MatterCategory(CodeEnum):
     """Matter-type catalogue categories [002]."""
     CERT_PERSONNEL = "cert_personnel", _l("Certification personnel")

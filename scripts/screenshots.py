@@ -56,14 +56,22 @@ CANDIDATE += [("my_certificates", "/portal/certificates"), ("services", "/portal
               ("cert_cancellation", "/portal/certificates/matters/cancellation"),
               ("cert_annual", "/portal/certificates/matters/annual"),
               ("cert_matter", "/portal/certificates/matters/item/{reissue_matter_id}"),
-              ("cert_matter_edit", "/portal/certificates/matters/item/{reissue_matter_id}/edit")]
+              ("cert_matter_edit", "/portal/certificates/matters/item/{reissue_matter_id}/edit"),
+              ("score_query", "/portal/scores?rid={sat_rid}"), ("status_view", "/portal/status"),
+              ("recheck", "/portal/recheck?agreed=1&exam_id={sat_plan_id}")]
 STAFF += [("association", "certificates", "/certificateview/list/"),
           ("association", "certificate", "/certificateview/show/{cert_id}"),
           ("association", "certificate_issue", "/certificate-issue/"),
           ("association", "import_certificates", "/imports/certificates/"),
           ("association", "matter_reissue", "/matterview/show/{reissue_matter_id}"),
           ("association", "matter_annual", "/matterview/show/{annual_matter_id}"),
-          ("institution", "institution_certificates", "/certificateview/list/")]
+          ("institution", "institution_certificates", "/certificateview/list/"),
+          ("association", "scores", "/scores/"), ("association", "scores_plan", "/scores/{sat_plan_id}"),
+          ("association", "import_scores", "/imports/scores/"),
+          ("association", "recheck_handle", "/scores/recheck/{recheck_matter_id}"),
+          ("association", "matter_recheck", "/matterview/show/{recheck_matter_id}"),
+          ("institution", "institution_scores", "/scores/"),
+          ("institution", "institution_scores_plan", "/scores/{sat_plan_id}")]
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -92,7 +100,11 @@ def demo_ids():
         cert = db.session.query(Certificate).filter_by(person_id=me.id, source="issued").first()
         matters = {m.type_code: m.id for m in db.session.query(Matter).filter_by(object_type="Certificate")}
         old = db.session.query(Certificate).filter(Certificate.replaced_by_id.is_not(None)).first() or cert
-        return {"token": cert.token, "old_token": old.token, "cert_id": cert.id,
+        sat = db.session.query(Registration).filter_by(person_id=me.id, exam_plan_id=cert.registration.exam_plan_id) \
+            .first()
+        recheck = db.session.query(Matter).filter_by(type_code="score_recheck", object_type="Registration").first()
+        return {"sat_rid": sat.id, "sat_plan_id": sat.exam_plan_id, "recheck_matter_id": recheck.id if recheck else 0,
+                "token": cert.token, "old_token": old.token, "cert_id": cert.id,
                 "reissue_matter_id": matters.get("certificate_reissue", 0),
                 "annual_matter_id": matters.get("annual_confirmation", 0),
                 "rid": draft.id, "exam_id": draft.exam_plan_id, "order_id": order.id if order else 0,

@@ -195,7 +195,7 @@ def test_holder_without_institution_goes_straight_to_the_association(app, login,
         assert [(h.transition, h.to_state) for h in db.session.get(Matter, matter.id).history] == [
             ("submit", "association_review")]
     # still unreviewed there: the holder may edit
-    assert "编辑附件" in c.get(f"/portal/certificates/matters/item/{matter.id}").text
+    assert "修改附件" in c.get(f"/portal/certificates/matters/item/{matter.id}").text
     take(login("institution"), "pass_institution_review", matter.id)
     assert state_of(app, matter.id) == "association_review"
     take(login("association"), "pass_association_review", matter.id)

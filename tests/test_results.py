@@ -69,3 +69,21 @@ def test_the_plan_form_takes_the_total_pass_mark(app, login):
     exam = make_exam(app)
     page = login("association").get(f"/examplanview/edit/{exam['id']}")
     assert page.status_code == 200 and "加权总分合格线" in page.text and 'name="pass_total"' in page.text
+
+
+def test_make_up_candidates_count_only_the_subjects_they_sit(app):
+    """补考: a registration for practice only (weight 50) has practice count 100 of the total."""
+    from models import RegistrationSubject
+    from tests.results_helpers import new_person, sat_exam, seat
+
+    exam = sat_exam(app)
+    theory, practice = exam["subjects"]
+    reg, _ = seat(app, exam, new_person(app))
+    with app.app_context():
+        db.session.add(RegistrationSubject(registration_id=reg, subject_id=practice))
+        db.session.add(Score(registration_id=reg, subject_id=practice, score=70))
+        db.session.commit()
+        results.compute(exam["id"])
+        result = db.session.query(ExamResult).filter_by(registration_id=reg).one()
+        assert (result.total, result.passed) == (Decimal("70.00"), True)
+    assert results.subjects_sat(HALF, {1, 2}) == HALF and results.subjects_sat(HALF, None) == HALF

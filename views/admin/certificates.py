@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app import tasks
 from app.extensions import db
-from app.services import certificate_import, certificate_pdf, certificates, files, imports, jobs
+from app.services import certificate_import, certificate_pdf, certificates, files, jobs
 from models import Attachment, Certificate, ExamPlan, ExamResult, Job, PlatformUser, Registration
 from models.enums import JobStatus
 from views.admin.imports import ImportPage
@@ -187,23 +187,7 @@ class CertificateImportView(ImportPage):
     kinds = (certificate_import.CertificateImport.key,)
     page_title = _l("Certificate import")
     template_name = "certificates/import.html"
-
-    @expose("/upload/<kind>", methods=["POST"])
-    @has_access
-    @permission_name("import")
-    def upload(self, kind):
-        import_type = self._kind(kind)
-        upload = request.files.get("file")
-        data = upload.read() if upload is not None else b""
-        filename = upload.filename if upload is not None else ""
-        if not filename.lower().endswith(".xlsx") or not data.startswith(b"PK"):
-            flash(_("Please upload an Excel workbook (.xlsx), such as the downloaded template."), "danger")
-            return redirect(url_for(".index"))
-        stored = files.store(data, filename, imports.XLSX_MIME, "import_upload", user=g.user)
-        db.session.commit()
-        job = jobs.start(f"import:{import_type.key}", g.user, tasks.run_import, import_type.key, stored.id,
-                         g.user.id, None, {})
-        return redirect(url_for(".job", job_id=job.id))
+    needs_institution = False
 
 
 MENU = [(CertificateView, _l("Certificates")), (CertificateIssueView, _l("Issue certificates")),

@@ -1,7 +1,9 @@
 """考务: registrations, rooms, invigilators, scheduling, scores, reports (payments: views/admin/finance.py)."""
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
-from app.services import institution_ops, scheduling
+from app.services import institution_ops, results, scheduling
 from models import (
     ExamResult,
     ExamSession,
@@ -40,9 +42,26 @@ SeatAssignmentView = model_view(SeatAssignment,
                                 search_columns=["ticket_no", "published"])
 InvigilatorAssignmentView = model_view(InvigilatorAssignment, list_columns=["session", "room", "invigilator", "duty"],
                                        search_columns=["duty"])
-ScoreView = model_view(Score, list_columns=["registration", "subject", "score", "absent"], search_columns=["absent"])
+class PublishedScoresFilter(BaseFilter):
+    """E1: before an exam's publication time only the Association sees its scores and results
+    (the one gate: app.services.results)."""
+    name = "published scores"
+
+    def apply(self, query, value):
+        if results.visible_to(_Unpublished, g.user):
+            return query
+        return query.filter(results.published_clause(self.model.registration_id))
+
+
+class _Unpublished:  # an exam whose scores are not yet published: who may see them anyway
+    results_published_at = None
+
+
+GATED = {"base_filters": [["id", PublishedScoresFilter, None]]}
+ScoreView = model_view(Score, list_columns=["registration", "subject", "score", "absent"], search_columns=["absent"],
+                       **GATED)
 ExamResultView = model_view(ExamResult, list_columns=["registration", "total", "passed", "published_at"],
-                            search_columns=["passed", "published_at"])
+                            search_columns=["passed", "published_at"], **GATED)
 def _weekly_numbers(self, item):
     """D14: the numbers come from the institution's data, the text from the institution."""
     self._guarded(item)

@@ -31,6 +31,9 @@ class ImportPage(BaseView):
     kinds = ()
     page_title = ""
     export_model = None
+    needs_institution = True  # the rows belong to an institution (chosen by the Association)
+    plan_option = False  # the template and the rows depend on an exam chosen on the page
+    plan_refused = _l("Choose an exam that is open for registration.")
 
     # --- who imports into which institution --------------------------------------------------------
     def _target_institution(self, value=None):
@@ -52,16 +55,17 @@ class ImportPage(BaseView):
 
     def _options(self, args):
         options = {}
-        if "registrations" in self.kinds:
+        if self.plan_option:
             try:
                 options["exam_plan_id"] = int(args.get("exam_plan_id") or 0)
             except ValueError:
                 options["exam_plan_id"] = 0
+        if "registrations" in self.kinds:
             options["mode"] = "subject" if args.get("mode") == "subject" else "certificate"
         return options
 
     def _plans(self):
-        if "registrations" not in self.kinds:
+        if not self.plan_option:
             return []
         plans = db.session.query(ExamPlan).filter(ExamPlan.published.is_(True)).order_by(ExamPlan.id.desc()).all()
         return [p for p in plans if p.status_at() == ExamStatus.OPEN]
@@ -78,7 +82,8 @@ class ImportPage(BaseView):
             recent = recent.filter(Job.institution_id == user.institution_id)
         return self.render_template(
             self.template_name, title=self.page_title, kinds=[(k, imports.get(k).title) for k in self.kinds],
-            institutions=institutions, plans=self._plans(), can_export=self.export_model is not None,
+            institutions=institutions if self.needs_institution else [], plans=self._plans(),
+            with_mode="registrations" in self.kinds, can_export=self.export_model is not None,
             jobs=recent.order_by(Job.id.desc()).limit(10).all(), statuses=JobStatus)
 
     @expose("/template/<kind>")
@@ -100,13 +105,14 @@ class ImportPage(BaseView):
     @permission_name("import")
     def upload(self, kind):
         import_type = self._kind(kind)
-        institution_id = self._target_institution(request.form.get("institution_id"))
-        if institution_id is None:
+        institution_id = self._target_institution(request.form.get("institution_id")) if self.needs_institution \
+            else None
+        if institution_id is None and self.needs_institution:
             flash(_("Choose the institution to import into."), "danger")
             return redirect(url_for(".index"))
         options = self._options(request.form)
         if "exam_plan_id" in options and options["exam_plan_id"] not in {p.id for p in self._plans()}:
-            flash(_("Choose an exam that is open for registration."), "danger")
+            flash(str(self.plan_refused), "danger")
             return redirect(url_for(".index"))
         upload = request.files.get("file")
         data = upload.read() if upload is not None else b""
@@ -162,6 +168,7 @@ class CandidateImportView(ImportPage):
 class RegistrationImportView(ImportPage):
     route_base = "/imports/registrations"
     kinds = ("registrations",)
+    plan_option = True
     page_title = _l("Batch registration")
 
 

@@ -53,7 +53,11 @@ class MatterBase(PlatformModelView):
             related_views=self._related_views, history=matter.history, stage_label=workflow.stage_label,
             registration_id=(matter.payload or {}).get("registration_id") or (
                 matter.object_id if matter.object_type == "Registration" else None),
-            transition_label=lambda n: names[n].label if n in names else n)
+            transition_label=lambda n: names[n].label if n in names else n,
+            # E3: the Association answers a re-check on its own page (scores, decision, opinion)
+            recheck_url=url_for("ScoreEntryView.recheck", matter_id=matter.id)
+            if matter.type_code == "score_recheck" and matter.state == "association_review"
+            and self.appbuilder.sm.has_access("can_enter", "ScoreEntryView") else None)
 
     @expose("/transition/<name>", methods=["GET", "POST"])
     @has_access
