@@ -69,6 +69,7 @@ def test_the_plan_form_takes_the_total_pass_mark(app, login):
     exam = make_exam(app)
     page = login("association").get(f"/examplanview/edit/{exam['id']}")
     assert page.status_code == 200 and "加权总分合格线" in page.text and 'name="pass_total"' in page.text
+    assert 'name="results_published_at"' in page.text and 'name="recheck_until"' in page.text  # E1, E3
 
 
 def test_make_up_candidates_count_only_the_subjects_they_sit(app):

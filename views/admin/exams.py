@@ -87,7 +87,8 @@ class ExamPlanBase(PlatformModelView):
 PLAN_FORM = ["name", "category", "level", "certificate_type", "exam_start", "exam_end", "location", "fee",
              "reg_start", "reg_end", "subjects_text", "eligibility", "notice", "pledge", "sections_field",
              "categories_field", "photo_size", "photo_background", "refundable", "refund_policy",
-             "pass_total", "recheck_allowed", "review_workdays", "reviewer", "published"]
+             "pass_total", "results_published_at", "recheck_allowed", "recheck_until", "review_workdays", "reviewer",
+             "published"]
 ExamPlanView = model_view(
     ExamPlan, base=ExamPlanBase,
     list_columns=["name", "category", "level", "reg_start", "reg_end", "exam_start", "fee", "status"],
@@ -95,7 +96,8 @@ ExamPlanView = model_view(
     show_columns=["name", "category", "level", "certificate_type", "exam_start", "exam_end", "location", "fee",
                   "reg_start", "reg_end", "subjects", "eligibility", "notice", "pledge", "required_sections",
                   "categories_offered", "photo_rules", "refundable", "refund_policy",
-                  "pass_total", "recheck_allowed", "review_workdays", "reviewer", "published", "status"],
+                  "pass_total", "results_published_at", "recheck_allowed", "recheck_until", "review_workdays",
+                  "reviewer", "published", "status"],
     add_columns=PLAN_FORM, edit_columns=PLAN_FORM,
     label_columns={"status": _l("Status")},
     formatters_columns={"status": lambda v: ExamStatus.label_of(v),
