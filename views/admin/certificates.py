@@ -186,7 +186,10 @@ class CertificateImportView(ImportPage):
     route_base = "/imports/certificates"
     kinds = (certificate_import.CertificateImport.key,)
     page_title = _l("Certificate import")
-    template_name = "certificates/import.html"
+    intro = _l("Certificates of holders certified before the platform: download the template, fill it in and upload "
+               "it. Every row is checked and either all rows are stored or none; the error report names the row, the "
+               "column and the reason. Holders are found by their ID number, or added. Imported certificates verify "
+               "and download like issued ones.")
     needs_institution = False
 
 

@@ -34,6 +34,7 @@ class ImportPage(BaseView):
     needs_institution = True  # the rows belong to an institution (chosen by the Association)
     plan_option = False  # the template and the rows depend on an exam chosen on the page
     plan_refused = _l("Choose an exam that is open for registration.")
+    intro = None  # the page's explanation, when the general one does not fit
 
     # --- who imports into which institution --------------------------------------------------------
     def _target_institution(self, value=None):
@@ -83,7 +84,7 @@ class ImportPage(BaseView):
         return self.render_template(
             self.template_name, title=self.page_title, kinds=[(k, imports.get(k).title) for k in self.kinds],
             institutions=institutions if self.needs_institution else [], plans=self._plans(),
-            with_mode="registrations" in self.kinds, can_export=self.export_model is not None,
+            with_mode="registrations" in self.kinds, intro=self.intro, can_export=self.export_model is not None,
             jobs=recent.order_by(Job.id.desc()).limit(10).all(), statuses=JobStatus)
 
     @expose("/template/<kind>")
