@@ -16,7 +16,7 @@ def test_scores_only_after_publication_and_only_ones_own(app, candidate):  # noq
     give_scores(app, reg, {theory: 83, practice: None})  # 缺考 in practice
     page = c.get(f"/portal/scores?rid={reg}")
     assert page.status_code == 200 and ticket in page.text
-    assert "尚未发布" in page.text and "83" not in page.text and "41.50" not in page.text
+    assert "尚未发布" in page.text and "83.00" not in page.text and "41.50" not in page.text
     with app.app_context():
         db.session.get(ExamPlan, exam["id"]).results_published_at = datetime.datetime.now()
         db.session.commit()

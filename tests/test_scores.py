@@ -113,19 +113,19 @@ def test_publication_gate_for_institutions(app, login):
     mine, _t = seat(app, exam, new_person(app, name="甲方考生", institution_id=own), institution_id=own)
     theirs, _t2 = seat(app, exam, new_person(app, name="乙方考生", institution_id=other), institution_id=other)
     for reg in (mine, theirs):
-        give_scores(app, reg, {s: 77 for s in exam["subjects"]})
+        give_scores(app, reg, {s: Decimal("77.25") for s in exam["subjects"]})
     inst = login("institution")
     assert inst.get(f"/scores/{exam['id']}").status_code == 404  # not published: as if absent
     assert "甲方考生" not in inst.get("/scores/").text
     for generic in ("/scoreview/list/", "/examresultview/list/"):  # nor through the generic lists
-        assert "77.00" not in inst.get(generic).text
+        assert "77.25" not in inst.get(generic).text
     a = login("association")
     r = a.post(f"/scores/{exam['id']}/publish", {}, token_from=f"/scores/{exam['id']}")
     assert r.status_code == 302
     with app.app_context():
         assert db.session.get(ExamPlan, exam["id"]).results_published_at <= datetime.datetime.now()
     page = inst.get(f"/scores/{exam['id']}").text
-    assert "甲方考生" in page and "77.00" in page and "乙方考生" not in page
+    assert "甲方考生" in page and "77.25" in page and "乙方考生" not in page
     assert 'name="s' not in page  # read-only for institutions
     r = inst.post(f"/scores/{exam['id']}", {f"s{mine}_{exam['subjects'][0]}": "99"},
                   token_from=f"/scores/{exam['id']}")
