@@ -101,6 +101,8 @@ def test_association_changes_a_score_and_the_candidate_is_told(app, candidate, l
         told = db.session.query(Notification).filter_by(user_id=user_id).order_by(Notification.id.desc()).first()
         assert "更正" in told.title and "72.50" in told.body and "65.00" in told.body
     assert "72.50" in c.get(f"/portal/scores?rid={reg}").text
+    status = c.get("/portal/status").text  # 状态查看 lists the re-check with its outcome and the way to the scores
+    assert "成绩复核：" in status and "已完结" in status and f"/portal/scores?rid={reg}" in status
 
 
 def test_keeping_the_scores_completes_without_changes(app, candidate, login):  # noqa: F811

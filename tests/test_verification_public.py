@@ -227,6 +227,18 @@ def test_json_is_rate_limited_per_ip(app, exam, monkeypatch):
     assert other.get(f'/verify/api/c/{holder["token"]}').status_code == 200
 
 
+def test_the_form_lookups_share_the_limit(app, exam, monkeypatch):
+    """Each POST of the 证书查询 form counts against the same per-IP limit; showing the form does not."""
+    monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT", "2 per minute")
+    c = Client(app)
+    for _ in range(3):
+        assert c.get("/verify/").status_code == 200
+    codes = [c.post("/verify/", {"serial": "NOPE", "name": "某人", "captcha": "x"}, token_from="/verify/").status_code
+             for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert "查询次数过多" in c.post("/verify/", {"serial": "NOPE", "name": "某人"}, token_from="/verify/").text
+
+
 def test_page_reads_in_english(app, exam):
     holder = _holder(app, exam, name="钱英文")
     c = Client(app)

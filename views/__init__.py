@@ -73,3 +73,7 @@ def register_views(appbuilder):
     for endpoint in ("api", "api_by_token", "check_pdf"):
         name = f"verify.{endpoint}"
         current_app.view_functions[name] = limit(current_app.view_functions[name])
+    # the form's lookups count too (the image code alone can be solved by hand at scale); showing it does not
+    form_limit = appbuilder.sm.limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify",
+                                                    methods=["POST"])
+    current_app.view_functions["verify.index"] = form_limit(current_app.view_functions["verify.index"])
