@@ -80,6 +80,9 @@ class CreditRecord(TimestampMixin, Model):
     occurred_on = col(Date, _l("Date"), nullable=False)
     description = col(Text, _l("Description"), nullable=False)
     matter_id = fk("matter.id", _l("Matter"))
+    # F9: a sanction runs from occurred_on to valid_until; who recorded it
+    valid_until = col(Date, _l("Until"))
+    recorded_by_id = fk("ab_user.id", _l("Recorded by"))
 
 
 class Membership(TimestampMixin, Model):

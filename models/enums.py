@@ -285,3 +285,18 @@ class AuditAction(CodeEnum):
     TRANSITION = "transition", _l("Transition")
     VIEW_ID_NUMBER = "view_id_number", _l("Viewed full ID number")
     DOWNLOAD = "download", _l("Downloaded a file")
+
+
+class ExperienceKind(CodeEnum):
+    """F2: the five experience tables of 个人信息填报 (seed 002)."""
+    EDUCATION = "education", _l("Education")
+    WORK = "work", _l("Work experience")
+    PROFESSIONAL = "professional", _l("Professional work experience")
+    AUDIT = "audit", _l("Audit experience")
+    CPD = "cpd", _l("Continuing education")
+
+
+class Conformity(CodeEnum):
+    """F3: the expert's judgement of one experience row."""
+    CONFORMING = "conforming", _l("Conforming")
+    NONCONFORMING = "nonconforming", _l("Nonconforming")

@@ -85,7 +85,7 @@ class Person(TimestampMixin, Model):
     that enforces one person per ID number.
     """
     __tablename__ = "person"
-    __staff_fields__ = ("is_expert", "is_teacher", "realname_verified", "verify_state",
+    __staff_fields__ = ("is_expert", "is_teacher", "expert_fields", "realname_verified", "verify_state",
                        "verify_note")  # D6: set by verification
     id = mapped_column(Integer, primary_key=True)
     user_id = fk("ab_user.id", _l("Account"), unique=True)
@@ -117,6 +117,7 @@ class Person(TimestampMixin, Model):
     photo_id = fk("attachment.id", _l("Photo"), use_alter=True)
     is_expert = col(Boolean, _l("Expert"), default=False, nullable=False)
     is_teacher = col(Boolean, _l("Teacher"), default=False, nullable=False)
+    expert_fields = col(String(255), _l("Expert fields"))  # F3/F7: shown in the assignment picker
 
     def set_id_number(self, value):
         value = crypto.normalise_id_number(value)

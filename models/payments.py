@@ -12,6 +12,9 @@ class Order(TimestampMixin, Model):
     order_no = col(String(32), _l("Order number"), nullable=False, unique=True)
     registration_id = fk("registration.id", _l("Registration"))
     registration = relationship("Registration", info={"label": _l("Registration")})
+    # F2/F10: the fee of a matter (personnel registration, membership); paying it moves the matter on
+    matter_id = fk("matter.id", _l("Matter"))
+    matter = relationship("Matter", info={"label": _l("Matter")})
     payer_type = code_col(PayerType, _l("Payer"), default=PayerType.PERSON)
     person_id = fk("person.id", _l("Candidate"))
     person = relationship("Person", info={"label": _l("Candidate")})

@@ -3,7 +3,9 @@ template, merge it into translations/{zh,en}, and report completeness.
 
     python scripts/i18n.py update   # after adding strings
     python scripts/i18n.py check    # untranslated / fuzzy / missing counts (exit 1 if any in zh)
+    python scripts/i18n.py fill F.json  # update, then set the zh strings of {msgid: msgstr} in F.json
 """
+import json
 import os
 import sys
 
@@ -60,6 +62,24 @@ def update():
     print(f"{len(tmpl)} messages")
 
 
+def fill(path):
+    """Re-extract, then take the Chinese of the msgids in a JSON file {msgid: msgstr}
+    (a plural msgid maps to a list).  Returns the msgids not in the sources."""
+    update()
+    with open(path, encoding="utf-8") as fh:
+        strings = json.load(fh)
+    catalog, unknown = load("zh"), []
+    for msgid, msgstr in strings.items():
+        message = next((m for m in catalog if m.id == msgid or (isinstance(m.id, tuple) and m.id[0] == msgid)), None)
+        if message is None:
+            unknown.append(msgid)
+            continue
+        message.string = tuple(msgstr) if isinstance(message.id, tuple) else msgstr
+        message.flags.discard("fuzzy")
+    save(catalog, "zh")
+    return unknown
+
+
 def problems(locale="zh"):
     """(untranslated, fuzzy, missing) msgids of a catalogue against the sources."""
     catalog = load(locale)
@@ -72,6 +92,9 @@ def problems(locale="zh"):
 if __name__ == "__main__":
     if sys.argv[1:] == ["update"]:
         update()
+    elif sys.argv[1:2] == ["fill"]:
+        for msgid in fill(sys.argv[2]):
+            print("not in the sources:", msgid)
     else:
         u, f, m = problems()
         print(f"zh: untranslated={len(u)} fuzzy={len(f)} missing={len(m)}")

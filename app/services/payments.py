@@ -185,6 +185,53 @@ def create_order(registration, now=None):
     return order, deliveries
 
 
+# F2/F10: what paying a matter's fee does, per matter type: callable(order, matter) -> deliveries.
+# The matter's rules register it (app/services/personnel.py …); it runs inside the payment's transaction.
+MATTER_PAID = {}
+
+
+def on_matter_paid(type_code):
+    def register(fn):
+        MATTER_PAID[type_code] = fn
+        return fn
+    return register
+
+
+def create_matter_order(matter, amount, description, person=None, institution_id=None, now=None):
+    """F2/F10: the fee order of a matter, paid by ``person`` or, when ``institution_id`` is given and no
+    person, by that institution.  Runs in the caller's transaction (an effect of the workflow); a live
+    order of the matter is reused.  A zero fee is paid at once.  Returns ``(order, deliveries)``."""
+    now = now or _now()
+    existing = matter_order(matter)
+    if existing is not None:
+        return existing, []
+    payer = PayerType.PERSON if person is not None else PayerType.INSTITUTION
+    order = Order(order_no=new_order_no("M", now), matter_id=matter.id, payer_type=payer.value,
+                  person_id=person.id if person is not None else None,
+                  institution_id=institution_id if institution_id is not None else matter.institution_id,
+                  description=str(description)[:255], amount=Decimal(amount or 0), status=OS.UNPAID.value,
+                  expires_at=_expiry(now))
+    db.session.add(order)
+    db.session.flush()
+    deliveries = []
+    if order.amount <= 0:
+        order.status, order.paid_at = OS.PAID.value, now
+        deliveries = _matter_paid(order)
+    return order, deliveries
+
+
+def matter_order(matter):
+    """The live order of a matter (unpaid, paid or being refunded), if any."""
+    return (db.session.query(Order).filter(Order.matter_id == matter.id,
+                                           Order.status.in_([OS.UNPAID.value, OS.PAID.value, OS.REFUNDING.value]))
+            .order_by(Order.id.desc()).first())
+
+
+def _matter_paid(order):
+    hook = MATTER_PAID.get(order.matter.type_code) if order.matter is not None else None
+    return (hook(order, order.matter) or []) if hook else []
+
+
 def is_overdue(order, now=None):
     return order.status == OS.UNPAID.value and order.expires_at is not None and order.expires_at <= (now or _now())
 
@@ -466,6 +513,7 @@ def _mark_paid(order, method, now):
         registration = item.registration
         if registration is not None and registration.status == RS.APPROVED.value:
             deliveries += registration_service.mark_registered(registration)
+        deliveries += _matter_paid(item)
     if order.payer_type == PayerType.INSTITUTION.value:
         deliveries += _notify_payer(order, _l("Batch order %(no)s is paid", no=order.order_no),
                                     _l("%(n)d registrations are successful.", n=len(order.children)))
