@@ -4,7 +4,9 @@ from flask_babel import lazy_gettext as _l
 
 from views.admin import (
     certificates,
+    credit,
     exam_printables,
+    expert_review,
     examadmin,
     exams,
     finance,
@@ -13,6 +15,7 @@ from views.admin import (
     matters,
     messages,
     people,
+    personnel_matters,
     photo_imports,
     registrations,
     scheduling,
@@ -23,7 +26,8 @@ from views.admin import (
 )
 
 AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages,
-         statistics, system, institution_ops, imports, photo_imports, scheduling, exam_printables]
+         statistics, system, institution_ops, imports, photo_imports, scheduling, exam_printables,
+         personnel_matters, expert_review, credit]
 
 
 def _titles(view, label):

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from app import crypto, workflow
 from app.extensions import db
 from app.identity import IdNumberError, parse_id_number
-from app.services import accounts, certificates, files, printables
+from app.services import accounts, certificates, files, matter_content, printables
 from app.services.certificates import CertificateError
 from app.workflow import WorkflowError
-from models import Attachment, Certificate, Matter, Person
+from models import Certificate, Matter, Person
 from models.enums import CertificateStatus, MatterStatus
 
 log = logging.getLogger(__name__)
@@ -366,6 +366,13 @@ def annual_approved(matter, _t, user):
 
 # --- what reviewers and the holder see --------------------------------------------------------------
 def details(matter):
+    """The matter's content (app.services.matter_content), or None for other kinds."""
+    if matter.type_code not in SLUGS.values():
+        return None
+    return _details(matter)
+
+
+def _details(matter):
     """The matter's content as [(label, value)] and [(attachment id, file name)], or None for other kinds."""
     if matter.type_code not in SLUGS.values():
         return None
@@ -392,10 +399,12 @@ def details(matter):
                  (_("Valid until (after)"), p.get("valid_until_after") or "")]
     if p.get("new_serial"):
         rows.append((_("New certificate number"), p["new_serial"]))
-    ids = p.get("attachment_ids") or []
-    names = dict(db.session.execute(select(Attachment.id, Attachment.filename).where(Attachment.id.in_(ids))).all()) \
-        if ids else {}
-    return {"rows": [(str(k), v) for k, v in rows], "attachments": [(i, names.get(i, i)) for i in ids]}
+    return {"rows": [(str(k), v) for k, v in rows],
+            "attachments": matter_content.attachment_names(p.get("attachment_ids"))}
+
+
+for _code in SLUGS.values():
+    matter_content.content(_code)(_details)
 
 
 def max_upload_mb():

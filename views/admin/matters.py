@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 import app.matters  # noqa: F401  (declares the matter types)
 from app import workflow
 from app.extensions import db
+from app.services import matter_content
 from app.workflow import WorkflowError
 from models import Matter, MatterHistory, MatterType
 from views.base import PlatformModelView, model_api, model_view
@@ -51,6 +52,7 @@ class MatterBase(PlatformModelView):
         return self.render_template(
             self.show_template, pk=matter.id, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=matter.history, stage_label=workflow.stage_label,
+            content=matter_content.of(matter),
             registration_id=(matter.payload or {}).get("registration_id") or (
                 matter.object_id if matter.object_type == "Registration" else None),
             transition_label=lambda n: names[n].label if n in names else n,

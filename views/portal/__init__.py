@@ -555,7 +555,10 @@ def realname():
 from views.portal import (  # noqa: E402,F401
     cert_matters,
     certificates,
+    matters,
+    membership,
     payments,
+    personnel,
     printables,
     recheck,
     scores,

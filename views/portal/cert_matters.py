@@ -157,11 +157,3 @@ def reissue_form_pdf(cert_id):
                          download_name=f"reissue-form-{cert.serial}.pdf", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.app_template_global("cert_matter_details")
-def cert_matter_details(matter_id):
-    """For the back office's matter page (its view checked the scope): the content of a certificate
-    matter, or None."""
-    matter = db.session.get(Matter, matter_id)
-    return cm.details(matter) if matter is not None else None
