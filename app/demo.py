@@ -385,6 +385,16 @@ def _demo_registrations(plans, sites, people, me, users, now):
     db.session.flush()
 
 
+# F5/F6: what the demo complaint and appeal say (their forms' fields, app/services/personnel_matters.py)
+DEMO_PAYLOADS = {
+    "complaint": {"respondent_kind": "institution", "respondent_name": "上海质量认证培训中心", "summary": "考点秩序混乱",
+                  "content": "考试当天考点入场秩序混乱，开考推迟二十分钟。", "respondent_person_id": None,
+                  "attachment_ids": []},
+    "appeal": {"subject_kind": "exam", "related_no": "", "summary": "对考试成绩有异议",
+               "content": "实操题评分与评分标准不符。", "request": "请专家重新评价实操题得分。", "attachment_ids": []},
+}
+
+
 def _demo_matters(users, institutions, now, sat_plan, me):
     """Matters in every status, moved through the real engine (the certificate matters: app.demo_results)."""
     cand, institution_user, assoc, expert = (users["candidate"], users["institution"], users["association"],
@@ -410,6 +420,7 @@ def _demo_matters(users, institutions, now, sat_plan, me):
                        "subject_ids": [s.id for s in sat_plan.subjects[-1:]],
                        "subjects": [s.name for s in sat_plan.subjects[-1:]]}
             owner = None
+        payload = payload or DEMO_PAYLOADS.get(code)
         matter = workflow.create_matter(code, applicant, title, institution_id=owner, obj=obj, payload=payload)
         for step in steps:
             name, actor = step[0], step[1]
@@ -417,6 +428,9 @@ def _demo_matters(users, institutions, now, sat_plan, me):
         if code == "personnel_registration":
             matter.assignee_id = expert.id  # assigned for expert evaluation
     _demo_institution_filings(institution_user, assoc, inst, other_inst, now)
+    from app.demo_personnel_matters import demo_transfer
+
+    demo_transfer(cand, institution_user, other_inst)
     # one overdue matter: filed long ago, still open
     overdue = db.session.query(Matter).filter_by(type_code="score_recheck").first()
     overdue.filed_at = now - datetime.timedelta(days=30)

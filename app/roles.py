@@ -74,6 +74,7 @@ ROLE_PERMISSIONS = {
         (r"(PilotApplication|Site|WeeklyReport)View", r"submit_review"),
         (r"PersonView", r"batch_edit|batch_delete"),  # D4: its own candidates only (rows through the scope)
         (r"InstitutionDashboard(View)?", r"can_index|menu_access"),
+        (r"PersonnelMatters(View)?", r"can_catalogue|can_file|menu_access"),  # F1, F5, F6: files its own
         (r"ExamPrintables(View)?", r"can_print|menu_access"),  # D11: prints its own rooms only
         (r"PhotoImport(View)?", r"can_import|menu_access"),  # D5: photos of its own people only
         (r"PhotoVerification(View)?", r"can_list|can_show|menu_access|verify_info|batch_verify_info|confirm_info"),

@@ -36,8 +36,8 @@ def scope_clause(model, scope, user):
     """SQL clause limiting ``model`` to what ``user`` may reach, or None for all.
 
     ``scope`` maps a role to a dotted path: {"Institution": "institution_id",
-    "Expert": "assignee_id"}.  Institution paths compare with the user's
-    institution, the others with the user's id.
+    "Expert": "assignee_id"}, or to a tuple of paths (any of them).  Institution
+    paths compare with the user's institution, the others with the user's id.
     """
     if sees_all(user):
         return None
@@ -46,12 +46,11 @@ def scope_clause(model, scope, user):
     for role, path in scope.items():
         if role not in names:
             continue
-        if role == INSTITUTION:
-            if user.institution_id is None:
-                continue
-            clauses.append(_path_clause(model, path, user.institution_id))
-        else:
-            clauses.append(_path_clause(model, path, user.id))
+        value = user.institution_id if role == INSTITUTION else user.id
+        if value is None:
+            continue
+        for one in (path if isinstance(path, tuple) else (path,)):
+            clauses.append(_path_clause(model, one, value))
     return or_(*clauses) if clauses else false()
 
 

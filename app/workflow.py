@@ -254,8 +254,8 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
 
 
 def matter_link(matter, user):
-    """Back-office users open the matter; portal users (candidates) their home."""
-    return "/" if role_names(user) <= {CANDIDATE} else f"/matterview/show/{matter.id}"
+    """Back-office users open the matter; portal users (candidates) its page in 我的事项 (F8)."""
+    return f"/portal/me/matters/{matter.id}" if role_names(user) <= {CANDIDATE} else f"/matterview/show/{matter.id}"
 
 
 def _move(matter, mtype, t, user, opinion, attachment_id):

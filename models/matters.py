@@ -25,7 +25,8 @@ class MatterType(Model):
 
 class Matter(TimestampMixin, Model):
     __tablename__ = "matter"
-    __scope__ = {"Institution": "institution_id", "Expert": "assignee_id"}  # who reaches which rows (app.scoping)
+    # F4: a transfer's second institution (the one joined) reaches it too
+    __scope__ = {"Institution": ("institution_id", "second_institution_id"), "Expert": "assignee_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     business_no = col(String(14), _l("Business number"), nullable=False, unique=True)
     type_code = fk("matter_type.code", type_=String(40), label=_l("Matter type"), nullable=False)
@@ -36,7 +37,10 @@ class Matter(TimestampMixin, Model):
     applicant_id = fk("ab_user.id", _l("Applicant"), nullable=False)
     applicant = relationship("PlatformUser", foreign_keys=[applicant_id], info={"label": _l("Applicant")})
     institution_id = fk("institution.id", _l("Institution"))
-    institution = relationship("Institution", info={"label": _l("Institution")})
+    institution = relationship("Institution", foreign_keys=[institution_id], info={"label": _l("Institution")})
+    second_institution_id = fk("institution.id", _l("Institution joined"))
+    second_institution = relationship("Institution", foreign_keys=[second_institution_id],
+                                      info={"label": _l("Institution joined")})
     assignee_id = fk("ab_user.id", _l("Assigned to"))
     assignee = relationship("PlatformUser", foreign_keys=[assignee_id], info={"label": _l("Assigned to")})
     # the business object the matter is about (registration, certificate …)

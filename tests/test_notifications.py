@@ -129,4 +129,4 @@ def test_candidates_get_a_portal_link_and_staff_the_matter(app):
         to_staff = db.session.query(Notification).filter_by(user_id=assoc.id).order_by(Notification.id.desc()).first()
         to_cand = db.session.query(Notification).filter_by(user_id=cand.id).order_by(Notification.id.desc()).first()
         assert to_staff.link == f"/matterview/show/{matter.id}"
-        assert to_cand.link == "/" and matter.business_no in to_cand.title
+        assert to_cand.link == f"/portal/me/matters/{matter.id}" and matter.business_no in to_cand.title

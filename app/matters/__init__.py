@@ -34,8 +34,9 @@ INSTITUTION_ONLY = frozenset({INSTITUTION})
 
 
 def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=None, on_approve=(), on_refuse=(),
-          on_submit=(), on_withdraw=(), on_return=()):
-    """A review chain: draft → stage 1 → … → done, with return and refusal (effects per outcome)."""
+          on_submit=(), on_withdraw=(), on_return=(), decision_opinion=False):
+    """A review chain: draft → stage 1 → … → done, with return and refusal (effects per outcome).
+    ``decision_opinion``: the final approval needs an opinion too (the reply to an appeal or complaint)."""
     states = [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + [
         State(s, STAGES[s][0], S.IN_PROGRESS) for s in stages]
     first, last = stages[0], stages[-1]
@@ -52,7 +53,7 @@ def chain(code, name, category, deadline, stages, filers=PERSON, online_entry=No
         label = _l("Approve") if nxt == "done" else _l("Pass on")
         transitions += [
             T(f"pass_{stage}", label, stage, nxt, roles, assignee_only=expert, institution_key=institution_key,
-              effects=tuple(on_approve) if nxt == "done" else ()),
+              opinion=decision_opinion and nxt == "done", effects=tuple(on_approve) if nxt == "done" else ()),
             T(f"return_{stage}", _l("Return for correction"), stage, "returned", roles,
               assignee_only=expert, opinion=True, institution_key=institution_key, effects=tuple(on_return)),
         ]
@@ -85,13 +86,28 @@ PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registrat
                                ["institution_review", "expert_review", "association_review"])
 ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Cat.CERT_PERSONNEL, 1, INST_ASSOC,
                             on_submit=CERT_SUBMIT, on_approve=[_cert_effect("annual_approved")])
+def _personnel_effect(name):
+    """F4–F7: effects live with their rules (app/services/personnel_matters.py)."""
+    def effect(matter, t, user):
+        from app.services import personnel_matters
+
+        return getattr(personnel_matters, name)(matter, t, user)
+    effect.__name__ = name
+    return effect
+
+
 INSTITUTION_TRANSFER = chain("institution_transfer", _l("Transfer of practising institution"), Cat.CERT_PERSONNEL, 1,
-                             ["out_institution_review", "in_institution_review", "association_review"])
+                             ["out_institution_review", "in_institution_review", "association_review"],
+                             on_submit=[_personnel_effect("skip_out_stage")],
+                             on_approve=[_personnel_effect("transfer_approved")])
 SCORE_RECHECK = chain("score_recheck", _l("Score re-check"), Cat.EXAM, 4, ASSOC)
-COMPLAINT = chain("complaint", _l("Complaint"), Cat.CERT_PERSONNEL, 90, ASSOC, filers=PERSON_OR_INSTITUTION)
+# F5/F6: the Association's decision is its reply to the applicant; an upheld complaint is a credit record
+COMPLAINT = chain("complaint", _l("Complaint"), Cat.CERT_PERSONNEL, 90, ASSOC, filers=PERSON_OR_INSTITUTION,
+                  decision_opinion=True, on_approve=[_personnel_effect("complaint_upheld")])
 APPEAL = chain("appeal", _l("Appeal"), Cat.CERT_PERSONNEL, 90, ["expert_review", "association_review"],
-               filers=PERSON_OR_INSTITUTION)
-EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.CERT_PERSONNEL, None, ASSOC)
+               filers=PERSON_OR_INSTITUTION, decision_opinion=True)
+EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.CERT_PERSONNEL, None, ASSOC,
+                           on_approve=[_personnel_effect("expert_approved")])
 OLD_COURSE_REREVIEW = chain("old_course_rereview", _l("Old-course re-review"), Cat.CERT_PERSONNEL, None,
                             ["expert_review", "association_review"], filers=frozenset({INSTITUTION, TEACHER}))
 CERTIFICATE_CANCELLATION = chain("certificate_cancellation", _l("Certificate cancellation"), Cat.CERT_PERSONNEL,

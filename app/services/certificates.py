@@ -202,6 +202,14 @@ def cancel(cert, reason, actor, matter=None):
     _event(cert, "cancelled", actor, matter, note=reason)
 
 
+def transfer(cert, institution, actor, matter=None):
+    """F4: the holder changed practising institution; the certificate follows, its history says so."""
+    old = cert.institution.name if cert.institution else ""
+    cert.institution_id = institution.id
+    _event(cert, "transferred", actor, matter, note=_("Practising institution: %(old)s → %(new)s",
+                                                        old=old or "—", new=institution.name))
+
+
 def extend(cert, actor, matter=None, years=1, today=None):
     """E9: an approved annual confirmation extends the validity by ``years`` from the later of
     the old end and today; the event keeps the old and new dates."""

@@ -4,7 +4,9 @@ portal's 我的事项 and the back office's matter page), and where its applican
 Each kind's rules module registers its function: ``@content("complaint")`` over
 ``fn(matter) -> {"rows": [(label, value)], "attachments": [(attachment id, file name)],
 "tables": [{"title": …, "headers": [...], "rows": [[...]]}]}`` (every key optional), and
-``EDIT[type_code] = (endpoint, {url args from the matter})`` for the applicant's edit page."""
+``EDIT[type_code] = endpoint`` (taking ``matter_id``) or ``(endpoint, {url args})`` for the applicant's
+edit page of a draft or returned matter."""
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -34,3 +36,12 @@ def attachment_names(ids):
     names = dict(db.session.execute(select(Attachment.id, Attachment.filename).where(Attachment.id.in_(ids))).all()) \
         if ids else {}
     return [(i, names.get(i, i)) for i in ids]
+
+
+def edit_url(matter):
+    """Where the applicant edits a draft or returned matter, or None."""
+    target = EDIT.get(matter.type_code)
+    if target is None or matter.state not in ("draft", "returned"):
+        return None
+    endpoint, args = target if isinstance(target, tuple) else (target, {"matter_id": matter.id})
+    return url_for(endpoint, **args) if endpoint in current_app.view_functions else None

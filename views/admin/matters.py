@@ -83,7 +83,9 @@ class MatterBase(PlatformModelView):
             for message in errors:
                 flash(message, "danger")
             return redirect(url_for(".list"))
-        return self.render_template("platform/transition.html", t=t, matters=matters,
+        # a transition name is shared by types; whether it needs an opinion is each type's own
+        needs_opinion = any(getattr(workflow.matter_type_of(m).transition(name), "opinion", False) for m in matters)
+        return self.render_template("platform/transition.html", t=t, matters=matters, needs_opinion=needs_opinion,
                                     ids=",".join(ids), stage_label=workflow.stage_label)
 
 

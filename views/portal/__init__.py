@@ -16,7 +16,7 @@ from flask_login import login_user
 from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
-from app.services import accounts, institutions, messages, photos, registration, seats, verification
+from app.services import accounts, institutions, matter_content, messages, photos, registration, seats, verification
 from app.services import realname as realname_service
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
@@ -334,18 +334,25 @@ def change_password():
 @bp.route("/me/matters")
 @login_required
 def my_matters():
+    """F8 我的事项: tabs 全部 / 草稿箱 / 办理中 / 已完结 with counts; fuzzy search by matter name and by stage."""
+    from app.workflow import REGISTRY, stage_label
+
     tab = request.args.get("tab", "all")
     query = db.session.query(Matter).filter_by(applicant_id=g.user.id)
     counts = {"all": query.count(), **{s.value: query.filter_by(status=s.value).count() for s in MatterStatus}}
     if tab in {s.value for s in MatterStatus}:
         query = query.filter_by(status=tab)
     keyword = (request.args.get("q") or "").strip()
-    if keyword:
-        query = query.filter(Matter.title.contains(keyword))
-    from app.workflow import stage_label
-
+    if keyword:  # the title, or the name of the matter type
+        types = [code for code, mtype in REGISTRY.items() if keyword in str(mtype.name)]
+        query = query.filter(Matter.title.contains(keyword) | Matter.type_code.in_(types))
+    stage = (request.args.get("stage") or "").strip()
+    if stage:  # stage labels are translated: match them here, filter by their codes
+        codes = {s.code for mtype in REGISTRY.values() for s in mtype.states if stage in str(s.label)}
+        query = query.filter(Matter.state.in_(codes))
     return render("my_matters.html", matters=query.order_by(Matter.id.desc()).all(), tab=tab, counts=counts,
-                  statuses=MatterStatus, stage_label=stage_label, keyword=keyword)
+                  statuses=MatterStatus, stage_label=stage_label, keyword=keyword, stage=stage,
+                  edit_url=matter_content.edit_url, type_name=lambda m: REGISTRY[m.type_code].name)
 
 
 # --- contact us and messages (H1, H2) ---------------------------------------------------
