@@ -264,9 +264,18 @@ def load_demo():
     demo_results(plans[3], people[30:46], me, users)
     _demo_matters(users, institutions, now, plans[3], me)
     demo_certificate_matters(me, users)
+    from app.demo_personnel import demo_personnel
+
+    demo_personnel(users)
+    from app.demo_expert import demo_expert
+
+    demo_expert(users)  # F3
     from app.demo_payments import demo_payments
 
     demo_payments()
+    from app.demo_membership import demo_membership
+
+    demo_membership(users)  # F9, F10
     _demo_scheduling(plans)
     return summary()
 
@@ -397,13 +406,10 @@ DEMO_PAYLOADS = {
 
 def _demo_matters(users, institutions, now, sat_plan, me):
     """Matters in every status, moved through the real engine (the certificate matters: app.demo_results)."""
-    cand, institution_user, assoc, expert = (users["candidate"], users["institution"], users["association"],
-                                             users["expert"])
+    cand, institution_user, assoc = users["candidate"], users["institution"], users["association"]
     inst, other_inst = institutions[0], institutions[1]
     specs = [
         ("score_recheck", cand, "成绩复核：2026年春季Web前端开发（初级）考核", [("submit", cand)]),
-        ("personnel_registration", cand, "人员注册：质量管理体系审核员（实习）",
-         [("submit", cand), ("pass_institution_review", institution_user)]),
         ("complaint", cand, "投诉：考点秩序混乱", [("submit", cand), ("refuse", assoc, "经核查，投诉事项不成立。")]),
         ("appeal", cand, "申诉：对考试成绩有异议", [("submit", cand)]),
         ("membership_application", cand, "会员入会申请：个人会员", []),  # a draft
@@ -425,8 +431,6 @@ def _demo_matters(users, institutions, now, sat_plan, me):
         for step in steps:
             name, actor = step[0], step[1]
             workflow.apply(matter.id, name, actor, opinion=step[2] if len(step) > 2 else None)
-        if code == "personnel_registration":
-            matter.assignee_id = expert.id  # assigned for expert evaluation
     _demo_institution_filings(institution_user, assoc, inst, other_inst, now)
     from app.demo_personnel_matters import demo_transfer
 

@@ -62,12 +62,14 @@ ROLE_PERMISSIONS = {
         (_MONEY_VIEWS, READ),
         (r"People|Exams|ExamAdmin|Scores|Finance|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
+        (r"ExpertAssign(View)?", r"can_list|can_assign|menu_access"),  # F3: 待分配专家, 指派专家
     ],
     INSTITUTION: [
         (r"(Person|Site|Room|Invigilator|PilotApplication|WeeklyReport|Registration|Course"
          r"|TrainingPlan|TrainingRecord)(View|Api)?", WRITE),
         (r"(ExamPlan|ExamSite|SeatAssignment|Score|ExamResult|Order|Certificate|Matter"
-         r"|MatterHistory|CourseTeacher)(View|Api)?", READ),
+         r"|MatterHistory|CourseTeacher|CreditRecord|Membership)(View|Api)?", READ),
+        (r"InstitutionMembership(View)?", r"can_apply|menu_access"),  # F10: its own institution's membership
         (r"MatterView", r"can_add|can_transition"),
         (r"RegistrationReview(View)?", r"can_review|menu_access"),
         (r"Scheduling(View)?", r"can_list|menu_access"),  # D10: its own rooms' seat plan, read-only
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS = {
         (r"MatterView", r"can_transition"),
         (r"Matters", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
+        (r"ExpertTask(View)?", r"can_list|can_judge|menu_access"),  # F3: 我的评价任务, the judgement
     ],
     TEACHER: [
         (r"(CourseTeacher|TeacherCategory)(View|Api)?", READ + r"|can_edit|can_put"),

@@ -212,6 +212,19 @@ def _lock(matter_id):
 
 def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
     """Take one transition; raises WorkflowError (nothing written) when refused."""
+    try:
+        matter, deliveries = take(matter_id, transition_name, user, opinion, attachment_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    notifications.dispatch(deliveries)
+    return matter
+
+
+def take(matter_id, transition_name, user, opinion=None, attachment_id=None):
+    """``apply`` inside the caller's transaction (a payment hook, F2): the same checks, history and
+    effects, but no commit; returns ``(matter, deliveries)`` for the caller to dispatch after it commits."""
     from app.audit import actor_var
 
     token = actor_var.set(user)  # the audit log names the actor, also outside a request
@@ -243,6 +256,58 @@ def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
             + (f" {opinion}" if opinion else ""),
             link=lambda u: matter_link(matter, u),
         )
+        db.session.flush()
+    finally:
+        actor_var.reset(token)
+    return matter, deliveries
+
+
+ASSIGN = "assign"
+# history rows the engine writes beside the transitions
+OPERATION_LABELS = {ASSIGN: _l("Assign an expert")}
+
+
+def operation_label(name):
+    """The label of a history row's operation: a transition's, or an engine operation's (assign)."""
+    t = transition_names().get(name)
+    return t.label if t is not None else OPERATION_LABELS.get(name, name)
+
+
+def assignable(matter):
+    """Whether the matter's current stage is taken by its assignee (专家评价, F3)."""
+    return any(matter.state in t.source and t.assignee_only for t in matter_type_of(matter).transitions)
+
+
+def assign(matter_id, assignee, user, opinion=None):
+    """Assign the matter's current stage to ``assignee`` (who then takes its assignee-only transitions):
+    the engine's history row "assign" and the assignee's notification (H3); raises WorkflowError, nothing
+    written.  Who may assign whom is the caller's rule (app/services/expert_review.py)."""
+    from app.audit import actor_var
+
+    token = actor_var.set(user)
+    try:
+        matter = _lock(matter_id)
+        if matter is None:
+            raise WorkflowError(str(_l("The matter does not exist.")))
+        mtype = matter_type_of(matter)
+        stage = [t for t in mtype.transitions if matter.state in t.source and t.assignee_only]
+        if not stage:
+            raise WorkflowError(str(_l('Matter %(no)s is at stage "%(stage)s"; it cannot be assigned now.',
+                                       no=matter.business_no, stage=mtype.state(matter.state).label)))
+        if assignee is None or not assignee.active or not any(t.roles & role_names(assignee) for t in stage) \
+                or assignee.id == matter.applicant_id:
+            raise WorkflowError(str(_l("This user may not handle matter %(no)s.", no=matter.business_no)))
+        if matter.assignee_id == assignee.id:
+            raise WorkflowError(str(_l("Matter %(no)s is assigned to this user already.", no=matter.business_no)))
+        matter.assignee = assignee
+        db.session.add(MatterHistory(matter=matter, transition=ASSIGN, from_state=matter.state,
+                                     to_state=matter.state, actor_id=user.id, at=datetime.datetime.now(),
+                                     opinion=(opinion or "").strip() or None))
+        deliveries = notifications.notify(
+            [assignee], _l("Matter %(no)s: assigned to you", no=matter.business_no),
+            _l('"%(title)s" is assigned to you for "%(stage)s".', title=matter.title,
+               stage=mtype.state(matter.state).label),
+            link=lambda u: matter_link(matter, u))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -72,6 +72,28 @@ STAFF += [("association", "certificates", "/certificateview/list/"),
           ("association", "matter_recheck", "/matterview/show/{recheck_matter_id}"),
           ("institution", "institution_scores", "/scores/"),
           ("institution", "institution_scores_plan", "/scores/{sat_plan_id}")]
+# issue 13: personnel matters (F1–F10)
+CANDIDATE += [("f_services_member", "/portal/services?tab=member"),
+              ("f_transfer_new", "/portal/matters/transfer/new"), ("f_complaint_new", "/portal/matters/complaint/new"),
+              ("f_appeal_new", "/portal/matters/appeal/new"), ("f_expert_new", "/portal/matters/expert/new"),
+              ("f_my_transfer", "/portal/me/matters/{transfer_id}"),
+              ("f_my_complaint", "/portal/me/matters/{complaint_id}"),
+              ("f_my_matters_stage", "/portal/me/matters?stage=审核"),
+              ("f_registration_new", "/portal/personnel/registration"),
+              ("f_my_registration", "/portal/me/matters/{registration_matter_id}"),
+              ("f_library", "/portal/me/library"), ("f_credit", "/portal/me/credit"),
+              ("f_membership", "/portal/membership")]
+STAFF += [("institution", "f_institution_catalogue", "/personnelmattersview/catalogue"),
+          ("institution", "f_institution_complaint", "/personnelmattersview/file/complaint"),
+          ("association", "f_matter_transfer", "/matterview/show/{transfer_id}"),
+          ("association", "f_expert_assign_list", "/expertassignview/list"),
+          ("association", "f_matter_registration", "/matterview/show/{registration_matter_id}"),
+          ("association", "f_credit_records", "/creditrecordview/list/"),
+          ("association", "f_sanction", "/creditrecordview/sanction/"),
+          ("association", "f_memberships", "/membershipview/list/"),
+          ("institution", "f_institution_membership", "/institutionmembership/apply"),
+          ("expert", "f_expert_tasks", "/experttaskview/list"),
+          ("expert", "f_expert_judge", "/experttaskview/judge/{judge_id}")]
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -103,7 +125,13 @@ def demo_ids():
         sat = db.session.query(Registration).filter_by(person_id=me.id, exam_plan_id=cert.registration.exam_plan_id) \
             .first()
         recheck = db.session.query(Matter).filter_by(type_code="score_recheck", object_type="Registration").first()
-        return {"sat_rid": sat.id, "sat_plan_id": sat.exam_plan_id, "recheck_matter_id": recheck.id if recheck else 0,
+        mine = {m.type_code: m.id for m in db.session.query(Matter).filter_by(applicant_id=me.user_id)
+                .order_by(Matter.id)}
+        return {"transfer_id": mine.get("institution_transfer", 0), "complaint_id": mine.get("complaint", 0),
+                "appeal_id": mine.get("appeal", 0), "registration_matter_id": mine.get("personnel_registration", 0),
+                "judge_id": getattr(db.session.query(Matter).filter_by(state="expert_review").join(
+                    PlatformUser, PlatformUser.id == Matter.assignee_id).filter(PlatformUser.username == "expert")
+                    .first(), "id", 0), "sat_rid": sat.id, "sat_plan_id": sat.exam_plan_id, "recheck_matter_id": recheck.id if recheck else 0,
                 "token": cert.token, "old_token": old.token, "cert_id": cert.id,
                 "reissue_matter_id": matters.get("certificate_reissue", 0),
                 "annual_matter_id": matters.get("annual_confirmation", 0),

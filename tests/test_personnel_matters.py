@@ -150,6 +150,65 @@ def test_transfer_refused_without_certificate(app, candidate):  # F1, F4
     assert latest(app, phone, "institution_transfer") is None
 
 
+def test_complaint_upheld_with_reply_enters_the_credit_record(app, login, candidate):  # F6, F9
+    c, phone, _n = candidate
+    with app.app_context():
+        cert = db.session.query(Certificate).filter(Certificate.holder_name.isnot(None)).order_by(Certificate.id).first()
+        serial, holder, holder_person = cert.serial, cert.holder_name, cert.person_id
+    url = "/portal/matters/complaint/new"
+    wrong = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder + "甲",
+                               "respondent_certificate": serial, "summary": "审核走过场", "content": "现场审核仅半天"})
+    assert serial in wrong.text and latest(app, phone, "complaint") is None
+    empty = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder,
+                               "respondent_certificate": serial, "summary": "", "content": "x"})
+    assert "投诉事由" in empty.text
+    done = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder, "respondent_certificate": serial,
+                              "summary": "审核走过场", "content": "现场审核仅半天"}, [("documents", png(), "photo.png")])
+    assert done.status_code == 302
+    matter = latest(app, phone, "complaint")
+    assert matter.state == "association_review" and matter.payload["respondent_person_id"] == holder_person
+    assoc = login("association")
+    # the decision is the reply: without an opinion nothing happens
+    take(assoc, "pass_association_review", matter.id)
+    assert latest(app, phone, "complaint").state == "association_review"
+    take(assoc, "pass_association_review", matter.id, opinion="经调查投诉属实，已记入信用档案。")
+    with app.app_context():
+        assert db.session.get(Matter, matter.id).state == "done"
+        record = db.session.query(CreditRecord).filter_by(matter_id=matter.id).one()
+        assert record.person_id == holder_person and record.kind == "complaint"
+    detail = c.get(f"/portal/me/matters/{matter.id}")
+    assert "经调查投诉属实" in detail.text and "审核走过场" in detail.text
+
+
+def test_appeal_by_institution_goes_to_expert_then_association(app, login):  # F5
+    inst = login("institution")
+    page = inst.get("/personnelmattersview/file/appeal")
+    assert page.status_code == 200 and "申诉内容" in page.text
+    url = "/personnelmattersview/file/appeal"
+    bad = inst.post(url, {"subject_kind": "review", "related_no": "1999", "summary": "不服退回",
+                          "content": "材料齐全", "request": "重新审核"}, token_from=url)
+    assert "1999" in bad.text
+    ok = inst.post(url, {"subject_kind": "review", "summary": "不服退回决定", "content": "材料齐全",
+                         "request": "重新审核"}, token_from=url)
+    assert ok.status_code == 302
+    with app.app_context():
+        user = db.session.query(PlatformUser).filter_by(username="institution").one()
+        matter = db.session.query(Matter).filter_by(applicant_id=user.id, type_code="appeal") \
+            .order_by(Matter.id.desc()).first()
+        assert matter.state == "expert_review"
+        expert = db.session.query(PlatformUser).filter_by(username="expert").one()
+        matter_id = matter.id
+        from app.services import expert_review
+
+        expert_review.assign(matter_id, expert, db.session.query(PlatformUser).filter_by(username="association").one())
+    take(login("expert"), "pass_expert_review", matter_id, opinion="建议维持原决定")
+    take(login("association"), "refuse", matter_id, opinion="申诉不成立，维持原决定。")
+    with app.app_context():
+        assert db.session.get(Matter, matter_id).state == "refused"
+    shown = inst.get(f"/matterview/show/{matter_id}")
+    assert "申诉不成立" in shown.text
+
+
 def test_expert_application_grants_the_role(app, login, candidate):  # F7
     c, phone, _n = candidate
     url = "/portal/matters/expert/new"
@@ -213,3 +272,32 @@ def test_my_matters_tabs_search_and_detail_access(app, login, candidate):  # F8
     c, _phone, _n = candidate
     assert c.get(f"/portal/me/matters/{mine[0].id}").status_code == 404
     assert c.get(f"/portal/me/matters/{mine[0].id}/correct").status_code == 404
+
+
+def test_personnel_matters_reach_only_the_institutions_concerned(app, login, api, candidate):  # F4, F6, F8
+    c, _person_id, _cert = certified(app, candidate)
+    _c, phone, _n = candidate
+    other = second_institution_user(app)
+    other_name = institution_name(app, institution_id_of(app, other))
+    post_form(c, "/portal/matters/transfer/new", {"to_institution": other_name, "reason_kind": "personal"},
+              [("documents", png(), "reason.png")])
+    post_form(c, "/portal/matters/complaint/new", {"respondent_kind": "institution", "respondent_name": other_name,
+                                                   "summary": "收费不透明", "content": "培训收费未公示"})
+    transfer, complaint = latest(app, phone, "institution_transfer"), latest(app, phone, "complaint")
+    # the institution joined reaches the transfer (views and REST), not the person's complaint
+    cc, headers = api(other)
+    assert cc.get(f"/api/v1/matter/{transfer.id}", headers=headers).status_code == 200
+    assert cc.get(f"/api/v1/matter/{complaint.id}", headers=headers).status_code == 404
+    inst_b = login(other)
+    assert inst_b.get(f"/matterview/show/{complaint.id}").status_code in (302, 404)
+    assert str(complaint.business_no) not in inst_b.get("/matterview/list/").text
+    # the institution a complaint is against cannot close it; an expert sees neither
+    take(inst_b, "pass_association_review", complaint.id, opinion="不成立")
+    assert latest(app, phone, "complaint").state == "association_review"
+    ec, eh = api("expert")
+    assert ec.get(f"/api/v1/matter/{transfer.id}", headers=eh).status_code == 404
+    assert login("expert").get(f"/files/{transfer.payload['attachment_ids'][0]}").status_code in (403, 404)
+    # the demo candidate cannot open another person's matter or file
+    cand = login("candidate")
+    assert cand.get(f"/portal/me/matters/{transfer.id}").status_code == 404
+    assert cand.get(f"/files/{transfer.payload['attachment_ids'][0]}").status_code in (403, 404)

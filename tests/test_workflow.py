@@ -43,6 +43,11 @@ def test_full_chain_with_history_due_date_and_notifications(wf):
     assert matter.filed_at is not None
     assert matter.due_date == add_workdays(matter.filed_at.date(), 15)  # personnel registration: 15 working days
     workflow.apply(matter.id, "pass_institution_review", inst, opinion="材料齐全")
+    assert matter.state == "payment"  # F2: the fee is paid before the expert's evaluation
+    from app.services import payments
+
+    payments.matter_order(matter).status = "paid"
+    workflow.apply(matter.id, "fee_paid", cand)
     matter.assignee_id = expert.id
     db.session.commit()
     workflow.apply(matter.id, "pass_expert_review", expert, opinion="经历符合要求")
@@ -51,7 +56,8 @@ def test_full_chain_with_history_due_date_and_notifications(wf):
     history = db.session.query(MatterHistory).filter_by(matter_id=matter.id).order_by(MatterHistory.id).all()
     assert [(h.transition, h.from_state, h.to_state, h.actor.username) for h in history] == [
         ("submit", "draft", "institution_review", "candidate"),
-        ("pass_institution_review", "institution_review", "expert_review", "institution"),
+        ("pass_institution_review", "institution_review", "payment", "institution"),
+        ("fee_paid", "payment", "expert_review", "candidate"),
         ("pass_expert_review", "expert_review", "association_review", "expert"),
         ("pass_association_review", "association_review", "done", "association"),
     ]

@@ -78,6 +78,21 @@ def new_matter(code, people):
         payload=payload)
 
 
+def _paid_first(t, matter):
+    """F2/F10: a matter's fee order is paid before ``fee_paid`` moves it on (the payment takes it then);
+    a membership renewal names the applicant's membership (the demo candidate's)."""
+    if t.name == "fee_paid" and matter.type_code in ("personnel_registration", "membership_application"):
+        from app.services import payments
+
+        payments.matter_order(matter).status = "paid"
+        db.session.commit()
+    if t.name == "renew" and matter.type_code == "membership_application":
+        from app.services import membership
+
+        matter.payload = {**matter.payload, "membership_id": membership.membership_of(matter.applicant).id}
+        db.session.commit()
+
+
 def drive_to(matter, state, people):
     """Move a new matter to ``state`` along the shortest path of forward transitions."""
     mtype = workflow.REGISTRY[matter.type_code]
@@ -93,6 +108,7 @@ def drive_to(matter, state, people):
         if t.assignee_only:
             matter.assignee_id = people["expert"].id
             db.session.commit()
+        _paid_first(t, matter)
         workflow.apply(matter.id, t.name, actor_for(t, matter, people), opinion="测试意见")
 
 
@@ -106,6 +122,7 @@ def test_transition(people, code, name):
         matter.assignee_id = people["expert"].id
         db.session.commit()
     allowed = actor_for(t, matter, people)
+    _paid_first(t, matter)
     history_before = len(matter.history)
     # a wrong role is refused
     wrong = people["finance"] if allowed is not people["finance"] else people["expert"]

@@ -82,8 +82,53 @@ CERT_SUBMIT = [_cert_effect("skip_institution_stage")]
 
 NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National exam registration"),
                                    Cat.CERT_PERSONNEL, 1, ASSOC)
-PERSONNEL_REGISTRATION = chain("personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL, 15,
-                               ["institution_review", "expert_review", "association_review"])
+def _registration_effect_f2(name):
+    """F2: the personnel registration's effects live with its rules (app/services/personnel.py)."""
+    def effect(matter, t, user):
+        from app.services import personnel
+
+        return getattr(personnel, name)(matter, t, user)
+    effect.__name__ = name
+    return (effect,)
+
+
+def _personnel_registration():
+    """F2 人员注册申请: 机构初核 (the institution named) → 缴费 (the fee order; paying it moves the matter
+    on, app/services/personnel.py) → 专家评价 (the assigned expert) → 协会审批; approval issues the
+    certificate.  A resubmission goes back to 机构初核; a paid fee is not asked for again."""
+    stages = [State("institution_review", STAGES["institution_review"][0], S.IN_PROGRESS),
+              State("payment", _l("Awaiting payment"), S.IN_PROGRESS),
+              State("expert_review", STAGES["expert_review"][0], S.IN_PROGRESS),
+              State("association_review", STAGES["association_review"][0], S.IN_PROGRESS)]
+    fx = _registration_effect_f2
+    return register(MatterType(
+        "personnel_registration", _l("Personnel registration"), Cat.CERT_PERSONNEL.value, 15,
+        [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN] + stages,
+        [
+            T("submit", _l("Submit"), "draft", "institution_review", applicant_only=True, effects=fx("submitted")),
+            T("resubmit", _l("Resubmit"), "returned", "institution_review", applicant_only=True,
+              effects=fx("submitted")),
+            T("withdraw", _l("Withdraw"), "institution_review", "withdrawn", applicant_only=True),
+            T("pass_institution_review", _l("Pass on"), "institution_review", "payment", {INSTITUTION},
+              effects=fx("institution_passed")),
+            T("return_institution_review", _l("Return for correction"), "institution_review", "returned",
+              {INSTITUTION}, opinion=True),
+            # taken by the payment of the fee order (payments.on_matter_paid), never without it
+            T("fee_paid", _l("Fee paid"), "payment", "expert_review", applicant_only=True, effects=fx("check_paid")),
+            T("pass_expert_review", _l("Pass on"), "expert_review", "association_review", {EXPERT},
+              assignee_only=True),
+            T("return_expert_review", _l("Return for correction"), "expert_review", "returned", {EXPERT},
+              assignee_only=True, opinion=True),
+            T("pass_association_review", _l("Approve"), "association_review", "done", {ASSOCIATION},
+              effects=fx("approved")),
+            T("return_association_review", _l("Return for correction"), "association_review", "returned",
+              {ASSOCIATION}, opinion=True),
+            T("refuse", _l("Refuse"), "association_review", "refused", {ASSOCIATION}, opinion=True),
+        ],
+        filers=PERSON))
+
+
+PERSONNEL_REGISTRATION = _personnel_registration()
 ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Cat.CERT_PERSONNEL, 1, INST_ASSOC,
                             on_submit=CERT_SUBMIT, on_approve=[_cert_effect("annual_approved")])
 def _personnel_effect(name):
@@ -116,8 +161,43 @@ CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Ca
                             on_submit=CERT_SUBMIT, on_approve=[_cert_effect("reissue_approved")])
 CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information change"), Cat.CERT_PERSONNEL, None,
                            INST_ASSOC, on_submit=CERT_SUBMIT, on_approve=[_cert_effect("change_approved")])
-MEMBERSHIP_APPLICATION = chain("membership_application", _l("Membership application"), Cat.MEMBER, None, ASSOC,
-                               filers=PERSON_OR_INSTITUTION)
+def _membership_effect(name):
+    """F10: the membership's effects live with its rules (app/services/membership.py)."""
+    def effect(matter, t, user):
+        from app.services import membership
+
+        return getattr(membership, name)(matter, t, user)
+    effect.__name__ = name
+    return effect
+
+
+def _membership_application():
+    """F10 会员申请: 协会审批 → 缴费 (the fee order; paying it completes the matter and makes or extends
+    the membership).  A renewal (payload membership_id) goes from its draft straight to 缴费."""
+    fx = _membership_effect
+    review = State("association_review", STAGES["association_review"][0], S.IN_PROGRESS)
+    payment = State("payment", _l("Awaiting payment"), S.IN_PROGRESS)
+    return register(MatterType(
+        "membership_application", _l("Membership application"), Cat.MEMBER.value, None,
+        [DRAFT, RETURNED, DONE, REFUSED, WITHDRAWN, review, payment],
+        [
+            T("submit", _l("Submit"), "draft", "association_review", applicant_only=True),
+            T("resubmit", _l("Resubmit"), "returned", "association_review", applicant_only=True),
+            T("withdraw", _l("Withdraw"), "association_review", "withdrawn", applicant_only=True),
+            T("renew", _l("Renew"), "draft", "payment", applicant_only=True, effects=(fx("renewal_filed"),)),
+            T("pass_association_review", _l("Approve"), "association_review", "payment", {ASSOCIATION},
+              effects=(fx("approved"),)),
+            T("return_association_review", _l("Return for correction"), "association_review", "returned",
+              {ASSOCIATION}, opinion=True),
+            T("refuse", _l("Refuse"), "association_review", "refused", {ASSOCIATION}, opinion=True),
+            # taken by the payment of the fee order (payments.on_matter_paid), never without it
+            T("fee_paid", _l("Fee paid"), "payment", "done", applicant_only=True,
+              effects=(fx("check_paid"), fx("granted"))),
+        ],
+        filers=PERSON_OR_INSTITUTION))
+
+
+MEMBERSHIP_APPLICATION = _membership_application()
 def _object_status(status):
     """D1/D3/D14: the reviewed row (matter.object_type/object_id) takes the review's outcome."""
     def effect(matter, _t, _user):

@@ -152,18 +152,43 @@ def issue(registration, actor, issue_date=None):
     if result is None or not result.passed:
         raise CertificateError(_("%(name)s has not passed %(exam)s.", name=registration.person.name,
                                  exam=plan.name))
-    issue_date = issue_date or datetime.date.today()
     person = registration.person
+    return _issued(ctype, person, registration.institution_id or person.institution_id, actor, issue_date,
+                   registration_id=registration.id, photo_id=registration.photo_id or person.photo_id)
+
+
+def _issued(ctype, person, institution_id, actor, issue_date=None, registration_id=None, photo_id=None, matter=None):
+    """A first certificate of ``ctype`` for ``person``: the next number, validity from the type."""
+    issue_date = issue_date or datetime.date.today()
     cert = Certificate(
         serial=allocate_serial(ctype, issue_date.year), certificate_type=ctype, person=person,
-        institution_id=registration.institution_id or person.institution_id, registration_id=registration.id,
+        institution_id=institution_id, registration_id=registration_id,
         issue_date=issue_date, valid_until=add_years(issue_date, ctype.validity_years),
         holder_name=person.name, holder_id_masked=person.id_number_masked,
-        photo_id=registration.photo_id or person.photo_id, source="issued")
+        photo_id=photo_id or person.photo_id, source="issued")
     db.session.add(cert)
     db.session.flush()
-    _event(cert, "issued", actor, after=cert.valid_until)
+    _event(cert, "issued", actor, matter, after=cert.valid_until)
     return cert
+
+
+def issued_by_matter(matter):
+    """The certificate a matter issued (its "issued" event names the matter), or None."""
+    return db.session.scalar(select(Certificate).join(CertificateEvent, CertificateEvent.certificate_id ==
+                                                      Certificate.id)
+                             .where(CertificateEvent.matter_id == matter.id, CertificateEvent.kind == "issued")
+                             .order_by(Certificate.id))
+
+
+def issue_for_matter(matter, person, ctype, actor, issue_date=None):
+    """F2: the certificate of an approved personnel registration (no exam registration behind it), or
+    the one it issued already (the approval's effect may run once only, a retry issues nothing twice)."""
+    existing = issued_by_matter(matter)
+    if existing is not None:
+        return existing
+    if ctype is None or not ctype.enabled:
+        raise CertificateError(_("No certificate type is set up for matter %(no)s.", no=matter.business_no))
+    return _issued(ctype, person, matter.institution_id or person.institution_id, actor, issue_date, matter=matter)
 
 
 def new_version(old, actor, matter=None, reason=None, **changes):

@@ -7,7 +7,7 @@ import secrets
 from flask import current_app
 
 from app.extensions import db
-from app.roles import ADMIN, ASSOCIATION, FINANCE, INSTITUTION
+from app.roles import ADMIN, ASSOCIATION, EXPERT, FINANCE, INSTITUTION
 from app.scoping import role_names
 from models import Attachment, Person
 
@@ -46,7 +46,8 @@ FINANCE_KINDS = {"voucher", "invoice"}
 
 def may_open(attachment, user):
     """Admin and Association open every file, Finance payment documents, an
-    institution its own files, a person their own uploads."""
+    institution its own files, a person their own uploads, an expert the documents of the matters
+    assigned to them (F3)."""
     if user is None or not user.is_authenticated:
         return False
     names = role_names(user)
@@ -59,10 +60,24 @@ def may_open(attachment, user):
         return True
     if attachment.uploaded_by_id == user.id:
         return True
+    if EXPERT in names and _of_assigned_matter(attachment, user):
+        return True
     if attachment.person_id is not None:
         person = db.session.get(Person, attachment.person_id)
         return person is not None and person.user_id == user.id
     return False
+
+
+def _of_assigned_matter(attachment, user):
+    """F3: the document of an experience row of a matter assigned to this expert."""
+    from sqlalchemy import select
+
+    from models import Matter
+    from models.personnel import ExperienceEntry
+
+    return db.session.scalar(select(ExperienceEntry.id).join(Matter, Matter.id == ExperienceEntry.matter_id)
+                             .where(ExperienceEntry.attachment_id == attachment.id,
+                                    Matter.assignee_id == user.id).limit(1)) is not None
 
 
 def open_for(attachment_id, user):

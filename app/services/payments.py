@@ -514,9 +514,11 @@ def _mark_paid(order, method, now):
         if registration is not None and registration.status == RS.APPROVED.value:
             deliveries += registration_service.mark_registered(registration)
         deliveries += _matter_paid(item)
-    if order.payer_type == PayerType.INSTITUTION.value:
+    if order.payer_type == PayerType.INSTITUTION.value and order.children:
         deliveries += _notify_payer(order, _l("Batch order %(no)s is paid", no=order.order_no),
                                     _l("%(n)d registrations are successful.", n=len(order.children)))
+    elif order.payer_type == PayerType.INSTITUTION.value:  # a matter's fee (F2, F10) paid by the institution
+        deliveries += _notify_payer(order, _l("Order %(no)s is paid", no=order.order_no), order.description or "")
     return deliveries
 
 

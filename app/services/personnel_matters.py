@@ -378,7 +378,9 @@ def _content(matter):
             key = "to_institution_id" if field.kind == "institution" else field.name
             rows.append((str(field.label), _display(field, p.get(key))))
     if p.get("expert_result"):
-        rows.append((_("Expert's proposal"), p["expert_result"]))
+        from app.services.expert_review import result_label
+
+        rows.append((_("Expert's proposal"), result_label(p["expert_result"])))
     return {"rows": rows, "attachments": matter_content.attachment_names(p.get("attachment_ids"))}
 
 
@@ -416,6 +418,8 @@ def expert_approved(matter, _t, _user):
     """F7: the applicant's account takes the Expert role; their fields show in the assignment picker."""
     from flask import current_app
 
+    if not (matter.payload or {}).get("fields"):
+        return  # filed in the back office without the form: its approval only records the decision
     applicant = db.session.get(PlatformUser, matter.applicant_id)
     role = current_app.appbuilder.sm.find_role(EXPERT)
     if role not in applicant.roles:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import workflow
 from app.extensions import db
-from app.services import notifications, results
+from app.services import matter_content, notifications, results
 from models import ExamPlan, ExamResult, Matter, Registration, SeatAssignment
 from models.enums import MatterStatus
 
@@ -134,3 +134,12 @@ def decide(matter, registration, decision, entries, opinion, user):
               before=before, after=after, opinion=opinion), link=lambda _u: "/portal/scores")
         db.session.commit()
         notifications.dispatch(deliveries)
+
+
+@matter_content.content(TYPE)
+def content(matter):
+    """F8: what the re-check asks for, on its detail pages."""
+    p = matter.payload or {}
+    return {"rows": [(_("Admission ticket number"), p.get("ticket_no", "")),
+                     (_("Subjects to re-check"), "、".join(p.get("subjects") or [])),
+                     (_("Reason for the re-check"), p.get("reason", ""))]}

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.services import matter_content
 from app.workflow import WorkflowError
 from models import Matter, MatterHistory, MatterType
+from views.admin import expert_review
 from views.base import PlatformModelView, model_api, model_view
 
 CATEGORY = ("Matters", _l("Matters"))
@@ -48,14 +49,14 @@ class MatterBase(PlatformModelView):
     def show(self, pk):
         matter = self.get_scoped(pk)
         widgets = self._show(matter.id)
-        names = workflow.transition_names()
         return self.render_template(
             self.show_template, pk=matter.id, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=matter.history, stage_label=workflow.stage_label,
             content=matter_content.of(matter),
             registration_id=(matter.payload or {}).get("registration_id") or (
                 matter.object_id if matter.object_type == "Registration" else None),
-            transition_label=lambda n: names[n].label if n in names else n,
+            transition_label=workflow.operation_label,
+            **expert_review.links(matter, g.user, self.appbuilder.sm),  # F3: 指派专家, 专家评价, the proposal
             # E3: the Association answers a re-check on its own page (scores, decision, opinion)
             recheck_url=url_for("ScoreEntryView.recheck", matter_id=matter.id)
             if matter.type_code == "score_recheck" and matter.state == "association_review"
@@ -101,8 +102,9 @@ MatterView = model_view(
                     "due_date"],
     show_columns=["business_no", "matter_type", "title", "state", "status", "applicant", "institution",
                   "assignee", "filed_at", "due_date", "overdue", "completed_at"],
-    add_columns=["matter_type", "title", "institution", "assignee"],
-    edit_columns=["title", "assignee", "due_date"],
+    # F3: an expert is assigned through the engine (ExpertAssignView: history and notification), not here
+    add_columns=["matter_type", "title", "institution"],
+    edit_columns=["title", "due_date"],
     label_columns={"overdue": _l("Overdue")},
     formatters_columns={
         "state": lambda v: workflow.stage_label(v),
@@ -140,8 +142,7 @@ MatterHistoryView = model_view(
     search_columns=["transition", "at"], base_permissions=["can_list", "can_show", "can_export"],
     formatters_columns={"from_state": lambda v: workflow.stage_label(v),
                         "to_state": lambda v: workflow.stage_label(v),
-                        "transition": lambda v: workflow.transition_names()[v].label
-                        if v in workflow.transition_names() else v},
+                        "transition": lambda v: workflow.operation_label(v)},
     base_order=("at", "desc"))
 MatterTypeView = model_view(
     MatterType, list_columns=["code", "name", "category", "deadline_workdays", "online_entry", "enabled"],

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from app.audit import record
 from app.extensions import db
 from app.services import candidates
-from models import CreditRecord, Education, Institution, Major, Membership, Person, Region, WorkExperience
+from models import Education, Institution, Major, Person, Region, WorkExperience
 from models.enums import AuditAction, CandidateSource
 from views.base import PlatformModelView, model_api, model_view
 
@@ -102,19 +102,13 @@ EducationView = model_view(Education, list_columns=["person", "school", "major",
 WorkExperienceView = model_view(WorkExperience, list_columns=["person", "employer", "title", "start_month",
                                                               "end_month", "years_in_occupation"],
                                 search_columns=["employer", "title"])
-CreditRecordView = model_view(CreditRecord, list_columns=["person", "kind", "occurred_on", "description"],
-                              search_columns=["kind", "occurred_on"])
-MembershipView = model_view(Membership, list_columns=["member_no", "kind", "person", "institution", "valid_until",
-                                                      "status"],
-                            search_columns=["member_no", "kind", "status"])
+# credit records and memberships: views/admin/credit.py (F9, F10)
 
 MENU = [
     (InstitutionView, _l("Institutions")),
     (PersonView, _l("Candidates and personnel")),
     (EducationView, _l("Education records")),
     (WorkExperienceView, _l("Work résumés")),
-    (CreditRecordView, _l("Credit records")),
-    (MembershipView, _l("Memberships")),
     (MajorView, _l("Major catalogue")),
     (RegionView, _l("Administrative divisions")),
 ]

@@ -99,7 +99,6 @@ class _Values(dict):
 def my_matter(matter_id):
     """F8: any matter of the user's — its content, stage, history and the reviewers' opinions."""
     matter = own_matter(matter_id)
-    names = workflow.transition_names()
     links = []
     if matter.type_code == "score_recheck":
         links.append((_("Scores concerned"), url_for("portal.status")))
@@ -111,7 +110,7 @@ def my_matter(matter_id):
     return render("my_matter.html", matter=matter, content=matter_content.of(matter),
                   edit_url=matter_content.edit_url(matter), links=links, withdraw=withdraw,
                   type_name=workflow.matter_type_of(matter).name, stage_label=stage_label, statuses=MatterStatus,
-                  transition_label=lambda n: names[n].label if n in names else n)
+                  transition_label=workflow.operation_label)
 
 
 @bp.route("/me/matters/<int:matter_id>/withdraw", methods=["POST"])
