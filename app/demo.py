@@ -396,7 +396,8 @@ def _demo_registrations(plans, sites, people, me, users, now):
 
 # F5/F6: what the demo complaint and appeal say (their forms' fields, app/services/personnel_matters.py)
 DEMO_PAYLOADS = {
-    "complaint": {"respondent_kind": "institution", "respondent_name": "上海质量认证培训中心", "summary": "考点秩序混乱",
+    "complaint": {"respondent_kind": "institution", "respondent_name": "上海质量认证培训中心",
+                  "summary": "考点秩序混乱",
                   "content": "考试当天考点入场秩序混乱，开考推迟二十分钟。", "respondent_person_id": None,
                   "attachment_ids": []},
     "appeal": {"subject_kind": "exam", "related_no": "", "summary": "对考试成绩有异议",

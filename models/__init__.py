@@ -26,8 +26,8 @@ from models.files import Attachment  # noqa: F401
 from models.identity import Institution, Major, Person, PlatformUser, Region  # noqa: F401
 from models.matters import BusinessNumberCounter, CalendarDay, Matter, MatterHistory, MatterType  # noqa: F401
 from models.messaging import Announcement, Delivery, MessagePost, MessageThread, Notification  # noqa: F401
-from models.personnel import ExperienceEntry  # noqa: F401
 from models.payments import Invoice, Order, Payment, Refund  # noqa: F401
+from models.personnel import ExperienceEntry  # noqa: F401
 from models.registration import (  # noqa: F401
     Education,
     EligibilityRule,

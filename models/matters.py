@@ -25,8 +25,8 @@ class MatterType(Model):
 
 class Matter(TimestampMixin, Model):
     __tablename__ = "matter"
-    # F4: a transfer's second institution (the one joined) reaches it too
-    __scope__ = {"Institution": ("institution_id", "second_institution_id"), "Expert": "assignee_id"}  # who reaches which rows (app.scoping)
+    # who reaches which rows (app.scoping); F4: a transfer's second institution (the one joined) too
+    __scope__ = {"Institution": ("institution_id", "second_institution_id"), "Expert": "assignee_id"}
     id = mapped_column(Integer, primary_key=True)
     business_no = col(String(14), _l("Business number"), nullable=False, unique=True)
     type_code = fk("matter_type.code", type_=String(40), label=_l("Matter type"), nullable=False)

@@ -131,7 +131,8 @@ def demo_ids():
                 "appeal_id": mine.get("appeal", 0), "registration_matter_id": mine.get("personnel_registration", 0),
                 "judge_id": getattr(db.session.query(Matter).filter_by(state="expert_review").join(
                     PlatformUser, PlatformUser.id == Matter.assignee_id).filter(PlatformUser.username == "expert")
-                    .first(), "id", 0), "sat_rid": sat.id, "sat_plan_id": sat.exam_plan_id, "recheck_matter_id": recheck.id if recheck else 0,
+                    .first(), "id", 0),
+                "sat_rid": sat.id, "sat_plan_id": sat.exam_plan_id, "recheck_matter_id": recheck.id if recheck else 0,
                 "token": cert.token, "old_token": old.token, "cert_id": cert.id,
                 "reissue_matter_id": matters.get("certificate_reissue", 0),
                 "annual_matter_id": matters.get("annual_confirmation", 0),

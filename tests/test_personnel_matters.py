@@ -153,7 +153,8 @@ def test_transfer_refused_without_certificate(app, candidate):  # F1, F4
 def test_complaint_upheld_with_reply_enters_the_credit_record(app, login, candidate):  # F6, F9
     c, phone, _n = candidate
     with app.app_context():
-        cert = db.session.query(Certificate).filter(Certificate.holder_name.isnot(None)).order_by(Certificate.id).first()
+        cert = db.session.query(Certificate).filter(Certificate.holder_name.isnot(None)) \
+            .order_by(Certificate.id).first()
         serial, holder, holder_person = cert.serial, cert.holder_name, cert.person_id
     url = "/portal/matters/complaint/new"
     wrong = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder + "甲",
@@ -162,8 +163,9 @@ def test_complaint_upheld_with_reply_enters_the_credit_record(app, login, candid
     empty = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder,
                                "respondent_certificate": serial, "summary": "", "content": "x"})
     assert "投诉事由" in empty.text
-    done = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder, "respondent_certificate": serial,
-                              "summary": "审核走过场", "content": "现场审核仅半天"}, [("documents", png(), "photo.png")])
+    done = post_form(c, url, {"respondent_kind": "person", "respondent_name": holder,
+                              "respondent_certificate": serial, "summary": "审核走过场", "content": "现场审核仅半天"},
+                     [("documents", png(), "photo.png")])
     assert done.status_code == 302
     matter = latest(app, phone, "complaint")
     assert matter.state == "association_review" and matter.payload["respondent_person_id"] == holder_person

@@ -199,7 +199,15 @@ def test_registration_end_to_end(app, candidate, login):  # F2
         assert db.session.get(Matter, matter_id).assignee_id == expert_id
     _take(login("teacher"), "pass_expert_review", matter_id)  # not the assigned expert
     assert _state(app, matter_id) == "expert_review"
-    _take(login("expert"), "pass_expert_review", matter_id)
+    expert = login("expert")
+    _take(expert, "pass_expert_review", matter_id)  # F3: not before each row is judged
+    assert _state(app, matter_id) == "expert_review"
+    with app.app_context():
+        row_ids = [e.id for e in db.session.query(ExperienceEntry).filter_by(matter_id=matter_id)]
+    judge = f"/experttaskview/judge/{matter_id}"
+    r = expert.post(judge, {"result": "pass", "do": "submit", **{f"c-{i}": "conforming" for i in row_ids}},
+                    token_from=judge)
+    assert r.status_code == 302
     assert _state(app, matter_id) == "association_review"
 
     # 协会审批: approval issues the certificate, which verifies publicly

@@ -65,7 +65,8 @@ def test_full_chain_with_history_due_date_and_notifications(wf):
     # the expert was told when the matter reached them; the association when it was their turn
     assert db.session.query(Notification).filter_by(user_id=assoc.id).count() > before
     note = db.session.query(Notification).filter_by(user_id=cand.id).order_by(Notification.id.desc()).first()
-    assert matter.business_no in note.title and note.link == f"/portal/me/matters/{matter.id}"  # the candidate opens it in the portal (F8)
+    # the candidate opens it in the portal's 我的事项 (F8)
+    assert matter.business_no in note.title and note.link == f"/portal/me/matters/{matter.id}"
 
 
 def test_refused_wrong_role(wf):

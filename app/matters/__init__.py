@@ -92,6 +92,16 @@ def _registration_effect_f2(name):
     return (effect,)
 
 
+def _expert_effect(name):
+    """F3: the expert evaluation's rules (app/services/expert_review.py)."""
+    def effect(matter, t, user):
+        from app.services import expert_review
+
+        return getattr(expert_review, name)(matter, t, user)
+    effect.__name__ = name
+    return effect
+
+
 def _personnel_registration():
     """F2 人员注册申请: 机构初核 (the institution named) → 缴费 (the fee order; paying it moves the matter
     on, app/services/personnel.py) → 专家评价 (the assigned expert) → 协会审批; approval issues the
@@ -115,10 +125,11 @@ def _personnel_registration():
               {INSTITUTION}, opinion=True),
             # taken by the payment of the fee order (payments.on_matter_paid), never without it
             T("fee_paid", _l("Fee paid"), "payment", "expert_review", applicant_only=True, effects=fx("check_paid")),
+            # F3: only after every experience row is judged (the expert's judgement screen)
             T("pass_expert_review", _l("Pass on"), "expert_review", "association_review", {EXPERT},
-              assignee_only=True),
+              assignee_only=True, effects=(_expert_effect("require_judgement"),)),
             T("return_expert_review", _l("Return for correction"), "expert_review", "returned", {EXPERT},
-              assignee_only=True, opinion=True),
+              assignee_only=True, opinion=True, effects=(_expert_effect("require_judgement"),)),
             T("pass_association_review", _l("Approve"), "association_review", "done", {ASSOCIATION},
               effects=fx("approved")),
             T("return_association_review", _l("Return for correction"), "association_review", "returned",

@@ -213,3 +213,21 @@ def tasks(user, open_only=True):
     if open_only:
         query = query.where(Matter.state == STAGE)
     return db.session.scalars(query.order_by(Matter.due_date, Matter.id)).all()
+
+
+# --- effects (declared on personnel_registration in app/matters) -------------------------------------
+def require_judgement(matter, _t, _user):
+    """The expert's result follows the per-row judgement: an unjudged experience row refuses it (the
+    judgement screen judges every row before it moves the matter)."""
+    open_rows = sum(1 for _kind, found in rows(matter) for row in found if row.conformity is None)
+    if open_rows:
+        raise WorkflowError(_("Matter %(no)s: %(n)d experience rows are not judged yet; judge each row on the "
+                              "evaluation page.", no=matter.business_no, n=open_rows))
+
+
+def reopen_nonconforming(matter):
+    """A resubmitted application: the rows found nonconforming are judged again (conforming ones stay)."""
+    for _kind, found in rows(matter):
+        for row in found:
+            if row.conformity == Conformity.NONCONFORMING.value:
+                row.conformity = None

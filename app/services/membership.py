@@ -285,10 +285,7 @@ def _owns(user, membership):
     return person is not None and membership.person_id == person.id
 
 
-def check_paid(matter, _t, _user):
-    order = payments.matter_order(matter)
-    if order is None or order.status != OS.PAID.value:
-        raise WorkflowError(_("The fee of matter %(no)s is not paid yet.", no=matter.business_no))
+check_paid = payments.require_paid
 
 
 def add_years(day, n):
@@ -328,13 +325,7 @@ def granted(matter, _t, _user):
                       "valid_until": membership.valid_until.isoformat()}
 
 
-@payments.on_matter_paid(TYPE_CODE)
-def _fee_paid(order, matter):
-    """Paying the fee order completes the matter (inside the payment's transaction)."""
-    if matter.state != "payment":
-        return []
-    _matter, deliveries = workflow.take(matter.id, "fee_paid", matter.applicant)
-    return deliveries
+payments.moves_on_when_paid(TYPE_CODE)
 
 
 # --- what the detail pages show ----------------------------------------------------------------------

@@ -220,6 +220,26 @@ def create_matter_order(matter, amount, description, person=None, institution_id
     return order, deliveries
 
 
+def moves_on_when_paid(type_code, state="payment", transition="fee_paid"):
+    """F2/F10: a matter waiting at ``state`` for its fee takes ``transition`` (as its applicant) when its
+    fee order is paid, inside the payment's transaction."""
+    @on_matter_paid(type_code)
+    def paid(_order, matter):
+        from app import workflow
+
+        return workflow.take(matter.id, transition, matter.applicant)[1] if matter.state == state else []
+    return paid
+
+
+def require_paid(matter, _t, _user):
+    """The effect guarding the fee transition: it is never taken without the paid order."""
+    order = matter_order(matter)
+    if order is None or order.status != OS.PAID.value:
+        from app.workflow import WorkflowError
+
+        raise WorkflowError(_("The fee of matter %(no)s is not paid yet.", no=matter.business_no))
+
+
 def matter_order(matter):
     """The live order of a matter (unpaid, paid or being refunded), if any."""
     return (db.session.query(Order).filter(Order.matter_id == matter.id,

@@ -325,9 +325,14 @@ def submit(matter, user, conditions=True):
 
 
 # --- the chain's effects (declared in app/matters) --------------------------------------------------------
-def submitted(matter, _t, _user):
-    """The application's documents are opened by the institution named for the first review."""
+def submitted(matter, t, _user):
+    """The application's documents are opened by the institution named for the first review; on a
+    resubmission the expert judges the rows found nonconforming again (F3)."""
+    from app.services import expert_review
     from models import Attachment
+
+    if t.name == "resubmit":
+        expert_review.reopen_nonconforming(matter)
 
     ids = select(ExperienceEntry.attachment_id).where(ExperienceEntry.matter_id == matter.id)
     for item in db.session.scalars(select(Attachment).where(Attachment.id.in_(ids))):
@@ -358,19 +363,10 @@ def institution_passed(matter, _t, _user):
     return deliveries
 
 
-def check_paid(matter, _t, _user):
-    order = payments.matter_order(matter)
-    if order is None or order.status != OS.PAID.value:
-        raise WorkflowError(_("The fee of matter %(no)s is not paid yet.", no=matter.business_no))
+check_paid = payments.require_paid
 
 
-@payments.on_matter_paid(TYPE_CODE)
-def _fee_paid(order, matter):
-    """Paying the fee order moves the matter on to 专家评价 (inside the payment's transaction)."""
-    if matter.state != "payment":
-        return []
-    _matter, deliveries = workflow.take(matter.id, "fee_paid", matter.applicant)
-    return deliveries
+payments.moves_on_when_paid(TYPE_CODE)
 
 
 def certificate_type_of(matter):
