@@ -266,3 +266,31 @@ def test_demo_registration_returned_by_the_expert(app, login):  # F3 demo
         assert db.session.query(ExperienceEntry).filter_by(matter_id=reg.id, conformity="nonconforming").count() == 2
     page = login("expert").get("/experttaskview/list").text
     assert "申诉" in page
+
+
+def test_rows_must_be_judged_and_resubmission_reopens_the_nonconforming(app, candidate):  # F3
+    """The expert's pass/return waits for every row's judgement; when the applicant resubmits, the rows
+    found nonconforming are judged again and the conforming ones keep their judgement."""
+    import pytest
+
+    from app.services import expert_review, personnel
+
+    _c, phone, _n = candidate
+    with app.app_context():
+        person = db.session.query(Person).filter_by(phone=phone).one()
+        matter = workflow.create_matter("personnel_registration", person.user, "人员注册申请（测试）", payload={})
+        data = {"employer": "测试单位", "start": "2020-01-01", "end": "", "title": "工程师", "referee": "王五",
+                "referee_phone": "13900000000", "department": ""}
+        judged, open_row = (ExperienceEntry(person_id=person.id, matter_id=matter.id, kind="work", data=data,
+                                            conformity=c) for c in ("conforming", None))
+        db.session.add_all([judged, open_row])
+        db.session.flush()
+        passing = workflow.REGISTRY["personnel_registration"].transition("pass_expert_review")
+        with pytest.raises(workflow.WorkflowError, match="1 条经历未评价"):
+            expert_review.require_judgement(matter, passing, None)
+        open_row.conformity, open_row.remark = Conformity.NONCONFORMING.value, "证明人电话无法接通"
+        expert_review.require_judgement(matter, passing, None)  # every row judged: allowed
+        personnel.submitted(matter, workflow.REGISTRY["personnel_registration"].transition("resubmit"), person.user)
+        assert judged.conformity == "conforming" and open_row.conformity is None
+        assert open_row.remark == "证明人电话无法接通"  # the reason stays readable until judged again
+        db.session.rollback()
