@@ -265,3 +265,15 @@ def test_demo_candidate_renews_despite_a_draft(app, login):  # F10
     pay_online(mine, f"/portal/me/orders/{order_id}/pay")
     with app.app_context():
         assert db.session.get(Membership, demo_id).valid_until == service.add_years(until, 1)
+
+
+def test_a_paid_membership_fee_is_not_refunded_online(app):  # F10
+    from app.services import payments
+    from models import Order
+    from models.enums import OrderStatus
+
+    with app.app_context():
+        order = db.session.query(Order).filter(Order.matter_id.isnot(None),
+                                               Order.status == OrderStatus.PAID.value).first()
+        assert order is not None  # the demo memberships are paid
+        assert payments.refund_refusal(order) == "事项费用不支持在线退款，请联系协会。"

@@ -791,6 +791,8 @@ def refund_refusal(order, now=None):
     """Why ``order`` may not be refunded now, or None (the exam's policy decides)."""
     now = now or _now()
     registration = order.registration
+    if order.matter_id is not None:  # F2/F10: what the fee bought (a review, a membership) stays given
+        return _("The fee of a matter is not refunded online; please contact the Association.")
     if registration is None or order.children:
         return _("A batch is refunded per registration.")
     if order.status != OS.PAID.value or order.amount <= 0:
