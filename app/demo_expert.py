@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import workflow
+from app.demo_payments import pay_matter_in_sandbox
 from app.extensions import db
 from app.services import accounts
 from app.services import expert_review as service
@@ -55,7 +56,7 @@ def _judge_and_return(matter, expert):
 def _registration(users):
     """The demo candidate's intern registration, filed through F2's rules and paid (at 专家评价)."""
     from app import demo_personnel as f2
-    from app.services import payments, personnel
+    from app.services import personnel
 
     cand, inst_user = users["candidate"], users["institution"]
     for matter in db.session.scalars(select(Matter).where(Matter.applicant_id == cand.id,
@@ -74,10 +75,7 @@ def _registration(users):
         personnel.save_row(person, cand, kind, row, matter=matter)
     personnel.submit(matter, cand, conditions=False)
     workflow.apply(matter.id, "pass_institution_review", inst_user, opinion="材料齐全，同意上报。")
-    order = payments.matter_order(matter)
-    params = payments.GATEWAYS["sandbox"].notification_for({"order_no": order.order_no,
-                                                            "amount": payments.money(order.amount)})
-    payments.handle_notification("sandbox", params)
+    pay_matter_in_sandbox(matter)
     return db.session.get(Matter, matter.id)
 
 

@@ -7,19 +7,13 @@ import datetime
 from decimal import Decimal
 
 from app import workflow
+from app.demo_payments import pay_matter_in_sandbox
 from app.extensions import db
-from app.services import accounts, credit, payments
+from app.services import accounts, credit
 from app.services import membership as service
 from models import Certificate, CreditRecord, Membership
 from models.enums import CreditKind
 from models.training import TrainingRecord
-
-
-def _pay(matter):
-    order = payments.matter_order(matter)
-    params = payments.GATEWAYS["sandbox"].notification_for({"order_no": order.order_no,
-                                                            "amount": payments.money(order.amount)})
-    payments.handle_notification("sandbox", params)
 
 
 def _member(user, form, assoc):
@@ -30,7 +24,7 @@ def _member(user, form, assoc):
                                     payload=payload)
     workflow.apply(matter.id, "submit", user)
     workflow.apply(matter.id, "pass_association_review", assoc, opinion="材料齐全，同意入会。")
-    _pay(matter)
+    pay_matter_in_sandbox(matter)
     return service.membership_of(user)
 
 

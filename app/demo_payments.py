@@ -7,7 +7,7 @@ import io
 from PIL import Image, ImageDraw
 
 from app.extensions import db
-from app.services import files
+from app.services import files, payments
 from models import Invoice, Order, Payment, Refund
 from models.enums import OrderStatus, PayerType, PaymentMethod, PaymentStatus, RequestStatus
 
@@ -60,3 +60,11 @@ def demo_payments():
         db.session.add(Payment(order_id=unpaid.id, method=PaymentMethod.OFFLINE.value, amount=unpaid.amount,
                                status=PaymentStatus.PENDING.value, voucher_id=voucher.id))
     db.session.commit()
+
+
+def pay_matter_in_sandbox(matter):
+    """F2/F10: the matter's fee order paid through the sandbox gateway's signed notification, as a payer would."""
+    order = payments.matter_order(matter)
+    params = payments.GATEWAYS["sandbox"].notification_for({"order_no": order.order_no,
+                                                            "amount": payments.money(order.amount)})
+    payments.handle_notification("sandbox", params)

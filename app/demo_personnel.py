@@ -4,8 +4,9 @@ the demo institution, paid through the sandbox gateway, assigned to the demo exp
 from sqlalchemy import select
 
 from app import workflow
+from app.demo_payments import pay_matter_in_sandbox
 from app.extensions import db
-from app.services import accounts, payments
+from app.services import accounts
 from app.services import personnel as service
 from models import CertificateType, Matter, PlatformUser
 from models.enums import CertLevel
@@ -80,10 +81,7 @@ def demo_personnel(users):
         service.save_row(person, cand, kind, row, matter=matter)
     service.submit(matter, cand, conditions=False)
     workflow.apply(matter.id, "pass_institution_review", inst_user, opinion="材料齐全，同意上报。")
-    order = payments.matter_order(matter)
-    params = payments.GATEWAYS["sandbox"].notification_for({"order_no": order.order_no,
-                                                            "amount": payments.money(order.amount)})
-    payments.handle_notification("sandbox", params)
+    pay_matter_in_sandbox(matter)
     from app.services import expert_review
 
     assoc = db.session.query(PlatformUser).filter_by(username="association").one()

@@ -5,6 +5,8 @@ on or returns it with an opinion, the last stage approves or refuses.  The
 chain builder declares that shape once; a type with another shape declares
 its own states and transitions.
 """
+import importlib
+
 from flask_babel import lazy_gettext as _l
 
 from app.roles import ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION, TEACHER
@@ -67,14 +69,18 @@ ASSOC = ["association_review"]
 INST_ASSOC = ["institution_review", "association_review"]
 
 
-def _cert_effect(name):
-    """E6–E9: the certificate matters' effects live with their rules (app/services/cert_matters.py)."""
+def service_effect(module, name):
+    """An effect living with its rules in app/services/<module>.py, imported when it first runs (the
+    declarations here load before the services)."""
     def effect(matter, t, user):
-        from app.services import cert_matters
-
-        return getattr(cert_matters, name)(matter, t, user)
+        return getattr(importlib.import_module(f"app.services.{module}"), name)(matter, t, user)
     effect.__name__ = name
     return effect
+
+
+def _cert_effect(name):
+    """E6–E9: the certificate matters' effects (app/services/cert_matters.py)."""
+    return service_effect("cert_matters", name)
 
 
 # a certificate without an institution goes straight to the Association
@@ -84,22 +90,12 @@ NATIONAL_EXAM_REGISTRATION = chain("national_exam_registration", _l("National ex
                                    Cat.CERT_PERSONNEL, 1, ASSOC)
 def _registration_effect_f2(name):
     """F2: the personnel registration's effects live with its rules (app/services/personnel.py)."""
-    def effect(matter, t, user):
-        from app.services import personnel
-
-        return getattr(personnel, name)(matter, t, user)
-    effect.__name__ = name
-    return (effect,)
+    return (service_effect("personnel", name),)
 
 
 def _expert_effect(name):
     """F3: the expert evaluation's rules (app/services/expert_review.py)."""
-    def effect(matter, t, user):
-        from app.services import expert_review
-
-        return getattr(expert_review, name)(matter, t, user)
-    effect.__name__ = name
-    return effect
+    return service_effect("expert_review", name)
 
 
 def _personnel_registration():
@@ -144,12 +140,7 @@ ANNUAL_CONFIRMATION = chain("annual_confirmation", _l("Annual confirmation"), Ca
                             on_submit=CERT_SUBMIT, on_approve=[_cert_effect("annual_approved")])
 def _personnel_effect(name):
     """F4–F7: effects live with their rules (app/services/personnel_matters.py)."""
-    def effect(matter, t, user):
-        from app.services import personnel_matters
-
-        return getattr(personnel_matters, name)(matter, t, user)
-    effect.__name__ = name
-    return effect
+    return service_effect("personnel_matters", name)
 
 
 INSTITUTION_TRANSFER = chain("institution_transfer", _l("Transfer of practising institution"), Cat.CERT_PERSONNEL, 1,
@@ -174,12 +165,7 @@ CERTIFICATE_CHANGE = chain("certificate_change", _l("Certificate information cha
                            INST_ASSOC, on_submit=CERT_SUBMIT, on_approve=[_cert_effect("change_approved")])
 def _membership_effect(name):
     """F10: the membership's effects live with its rules (app/services/membership.py)."""
-    def effect(matter, t, user):
-        from app.services import membership
-
-        return getattr(membership, name)(matter, t, user)
-    effect.__name__ = name
-    return effect
+    return service_effect("membership", name)
 
 
 def _membership_application():
@@ -253,13 +239,7 @@ def _registration_effect(name):
     """Effects live with the registration rules (app/services/registration.py); None: none."""
     if name is None:
         return ()
-
-    def effect(matter, t, user):
-        from app.services import registration
-
-        return getattr(registration, name)(matter, t, user)
-    effect.__name__ = name
-    return (effect,)
+    return (service_effect("registration", name),)
 
 
 # the exam's reviewers: the Association, or the site's institution named in the payload
