@@ -20,9 +20,6 @@ from models import (
     CalendarDay,
     Certificate,
     CertificateType,
-    Course,
-    CourseCategory,
-    CourseTeacher,
     Education,
     EligibilityRule,
     ExamPlan,
@@ -46,8 +43,6 @@ from models import (
     SeatAssignment,
     Site,
     Subject,
-    TeacherCategory,
-    TrainingPlan,
     WeeklyReport,
     WorkExperience,
 )
@@ -218,16 +213,8 @@ def load_demo():
             issue_date=issue, valid_until=issue.replace(year=issue.year + 3), holder_name=person.name,
             holder_id_masked=person.id_number_masked, source="imported"))
 
-    cats = {}
-    for path in (("基础课程", "基础认证", "认证人员守则"), ("专业课程", "质量管理", "ISO 9001 审核实务")):
-        parent = None
-        for level, name in enumerate(path, start=1):
-            parent = _get_or_create(CourseCategory, name=name, parent_id=parent.id if parent else None,
-                                    defaults=dict(level=level))
-            cats[name] = parent
-    course = _get_or_create(Course, institution_id=inst.id, name="认证人员守则解读", defaults=dict(
-        category_id=cats["认证人员守则"].id, hours=Decimal("8"), status=ReviewStatus.APPROVED.value))
-    # the demo teacher and expert are people too (a person may hold several roles [002])
+    # the demo teacher and expert are people too (a person may hold several roles [002]); their training
+    # side (G1–G5) is app/demo_training.py
     for username, name, birth, seq in (("teacher", "赵老师", datetime.date(1978, 3, 8), 2),
                                        ("expert", "李专家", datetime.date(1970, 9, 1), 3)):
         person = db.session.query(Person).filter_by(user_id=users[username].id).first()
@@ -239,13 +226,6 @@ def load_demo():
             person.set_id_number(demo_id_number("110105", birth, seq))
             db.session.add(person)
             db.session.flush()
-        if username == "teacher":
-            _get_or_create(TeacherCategory, person_id=person.id, category_id=cats["认证人员守则"].id,
-                           defaults=dict(experience="2015年起从事认证人员培训，讲授认证人员守则。"))
-            _get_or_create(CourseTeacher, course_id=course.id, person_id=person.id)
-    _get_or_create(TrainingPlan, plan_no="BA2026012-2026007", defaults=dict(
-        institution_id=inst.id, course_id=course.id, title="2026年第7期审核员培训",
-        start_date=datetime.date.today() + 14 * day, end_date=datetime.date.today() + 16 * day, location="北京"))
     _get_or_create(Announcement, title="关于2027年上半年考试报名的通知", defaults=dict(
         body="2027年上半年质量管理体系审核员考试将于下月开放报名，请考生提前完善个人资料。", published=True,
         published_at=now))
@@ -276,8 +256,21 @@ def load_demo():
     from app.demo_membership import demo_membership
 
     demo_membership(users)  # F9, F10
+    demo_training(users)  # G1–G5
     _demo_scheduling(plans)
     return summary()
+
+
+def demo_training(users):
+    """G1–G5 in their order: the teachers' bindings, the courses they teach, the courses' reviews, the plans."""
+    from app.demo_training_bindings import demo_bindings, demo_course_reviews
+    from app.demo_training_courses import demo_courses
+    from app.demo_training_plans import demo_plans
+
+    demo_bindings(users)
+    demo_courses(users)
+    demo_course_reviews(users)
+    demo_plans(users)
 
 
 def _demo_scheduling(plans):

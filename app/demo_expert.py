@@ -18,7 +18,6 @@ from models.enums import CandidateSource, Conformity, VerifyState
 FIELDS = {"expert": "质量管理体系（QMS）、环境管理体系（EMS）",
           "expert2": "职业健康安全管理体系（OHSMS）、食品安全管理体系（FSMS）"}
 MARK = "demo-expert-returned"
-REREVIEW_TITLE = "老课复审：认证人员守则解读"
 # the rows the demo expert finds nonconforming (table, position among the table's rows) and why
 NONCONFORMING = {("audit", 1): "现场审核天数与审核计划不一致，请补充审核计划及审核组任命书。",
                  ("cpd", 1): "培训证明未加盖培训机构公章，请重新上传。"}
@@ -100,9 +99,3 @@ def demo_expert(users):
                                                     Matter.state == service.STAGE).order_by(Matter.id))
     if appeal is not None and appeal.assignee_id is None:
         service.assign(appeal.id, expert.id, assoc)
-    # an institution's old-course re-review waiting for an expert
-    inst_user = users["institution"]
-    if db.session.scalar(select(Matter.id).where(Matter.title == REREVIEW_TITLE)) is None:
-        rereview = workflow.create_matter("old_course_rereview", inst_user, REREVIEW_TITLE,
-                                          payload={"course": "认证人员守则解读"})
-        workflow.apply(rereview.id, "submit", inst_user)

@@ -4,7 +4,7 @@ import csv
 import os
 
 from app.extensions import db
-from models import Major, Region
+from models import CourseCategory, Major, Region
 
 MAJOR_CATALOGUE_VERSION = "2012"
 
@@ -44,11 +44,32 @@ def load_majors():
     return len(new)
 
 
+def load_course_categories():
+    """G1: the three-level course category tree (app/data/course_categories.csv); adds what is missing."""
+    existing = {(parent_id, name): cid for cid, parent_id, name in
+                db.session.query(CourseCategory.id, CourseCategory.parent_id, CourseCategory.name)}
+    added = 0
+    with open(os.path.join(DATA_DIR, "course_categories.csv"), encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            parent_id = None
+            for level, name in enumerate((rec["level1"], rec["level2"], rec["level3"]), start=1):
+                if (parent_id, name) not in existing:
+                    node = CourseCategory(name=name, level=level, parent_id=parent_id)
+                    db.session.add(node)
+                    db.session.flush()
+                    existing[(parent_id, name)] = node.id
+                    added += 1
+                parent_id = existing[(parent_id, name)]
+    db.session.commit()
+    return added
+
+
 def load_all():
     import app.matters  # noqa: F401
     from app.workflow import sync_catalogue
 
     added = load_regions()
     load_majors()
+    load_course_categories()
     sync_catalogue()
     return added

@@ -63,12 +63,17 @@ ROLE_PERMISSIONS = {
         (r"People|Exams|ExamAdmin|Scores|Finance|Certificates|Matters|Training|Messages|Statistics", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
         (r"ExpertAssign(View)?", r"can_list|can_assign|menu_access"),  # F3: 待分配专家, 指派专家
+        # G2, G4: the filed courses and reported plans (reviewed on the matter's page), terminating a plan
+        (r"(CourseFiling|PlanReport)(View)?", r"can_list|can_show|can_terminate|menu_access"),
     ],
     INSTITUTION: [
-        (r"(Person|Site|Room|Invigilator|PilotApplication|WeeklyReport|Registration|Course"
-         r"|TrainingPlan|TrainingRecord)(View|Api)?", WRITE),
+        (r"(Person|Site|Room|Invigilator|PilotApplication|WeeklyReport|Registration)(View|Api)?", WRITE),
         (r"(ExamPlan|ExamSite|SeatAssignment|Score|ExamResult|Order|Certificate|Matter"
-         r"|MatterHistory|CourseTeacher|CreditRecord|Membership)(View|Api)?", READ),
+         r"|MatterHistory|CourseTeacher|CreditRecord|Membership|Course|TrainingPlan|TrainingRecord)(View|Api)?", READ),
+        # G2–G5: courses and plans are written through their filings only (app/services/courses.py, …)
+        (r"CourseFiling(View)?", r"can_list|can_show|can_edit|can_submit|menu_access"),
+        (r"PlanReport(View)?", r"can_list|can_show|can_edit|can_submit|can_terminate|can_finish|menu_access"),
+        (r"CourseRereview(View)?", r"can_list|can_file|menu_access"),
         (r"InstitutionMembership(View)?", r"can_apply|menu_access"),  # F10: its own institution's membership
         (r"MatterView", r"can_add|can_transition"),
         (r"RegistrationReview(View)?", r"can_review|menu_access"),
@@ -94,11 +99,16 @@ ROLE_PERMISSIONS = {
         (r"Matters", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
         (r"ExpertTask(View)?", r"can_list|can_judge|menu_access"),  # F3: 我的评价任务, the judgement
+        (r"CourseReviewTask(View)?", r"can_list|can_judge|menu_access"),  # G5: 网络课程评价, 老课复审评价
     ],
     TEACHER: [
-        (r"(CourseTeacher|TeacherCategory)(View|Api)?", READ + r"|can_edit|can_put"),
+        (r"(CourseTeacher|TeacherCategory)(View|Api)?", READ),
         (r"CourseCategory(View|Api)?", READ),
-        (r"Training", r"menu_access"),
+        # G1–G4 培训课程管理: 课程管理 (bindings), 课程备案管理 (confirm, unbind), 培训计划管理 (confirm)
+        (r"(TeacherBinding|TeacherFiling|TeacherPlan)(View)?", r"can_list|can_show|can_bind|can_confirm|can_unbind"
+                                                               r"|menu_access"),
+        (r"(Matter|MatterHistory)(View|Api)?", READ),  # the matters they filed (binding, unbinding)
+        (r"Training|Matters", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
     SUPPORT: [

@@ -17,7 +17,7 @@ from app.roles import CANDIDATE, INSTITUTION
 from app.scoping import role_names, sees_all
 from app.services import notifications
 from app.workdays import add_workdays
-from models import BusinessNumberCounter, Matter, MatterHistory, PlatformUser
+from models import BusinessNumberCounter, Matter, MatterHistory, PlatformUser, SequenceCounter
 from models import MatterType as MatterTypeRow
 from models.enums import MatterStatus
 
@@ -47,6 +47,10 @@ class T:
     effects: tuple = ()
     # the payload key naming the institution that acts at this stage (default: the matter's)
     institution_key: str = None
+    # the payload key listing the user ids who may take it (G2, G4: the teachers still to confirm)
+    actors_key: str = None
+    # the applicant may take it too (G4: the institution that reported a plan terminates or finishes it)
+    applicant_may: bool = False
 
     def __post_init__(self):
         if isinstance(self.source, str):
@@ -65,6 +69,8 @@ class MatterType:
     initial: str = "draft"
     online_entry: str = None
     filers: frozenset = frozenset()  # roles that may file it (staff roles may file any)
+    # link(matter, user) -> the page a notification opens for that user, or None for the default
+    link: object = None
     _states: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -113,19 +119,27 @@ def matter_type_of(matter):
 
 
 # --- business numbers ---------------------------------------------------------------
+def _increment(table, key_column, key):
+    """The next value of a counter row, created at 1: one atomic upsert (no read-then-write race); the
+    row stays locked until the caller's transaction ends, so numbers are unique under concurrency."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values({key_column: key, "last_value": 1})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[key_column]], set_={"last_value": table.c.last_value + 1}
+    ).returning(table.c.last_value)
+    return db.session.execute(stmt).scalar_one()
+
+
+def next_sequence(key):
+    """The next number of a numbering scheme (G2 filing numbers, G4 plan numbers), from 1."""
+    return _increment(SequenceCounter.__table__, "key", key)
+
+
 def allocate_business_no(moment=None):
-    """``yyyymmddHH`` + 4-digit sequence, unique under concurrency: one atomic
-    upsert per number on the hour's counter row (no read-then-write race)."""
+    """``yyyymmddHH`` + 4-digit sequence, unique under concurrency (the hour's counter row)."""
     moment = moment or datetime.datetime.now()
     hour_key = moment.strftime("%Y%m%d%H")
-    table = BusinessNumberCounter.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(hour_key=hour_key, last_value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.hour_key], set_={"last_value": table.c.last_value + 1}
-    ).returning(table.c.last_value)
-    seq = db.session.execute(stmt).scalar_one()
+    seq = _increment(BusinessNumberCounter.__table__, "hour_key", hour_key)
     if seq > 9999:
         raise WorkflowError(str(_l("Too many matters this hour; please try again later.")))
     return f"{hour_key}{seq:04d}"
@@ -165,11 +179,13 @@ def _may_take(t, matter, user):
     names = role_names(user)
     if t.applicant_only:
         return matter.applicant_id == user.id
-    if matter.applicant_id == user.id:
+    if matter.applicant_id == user.id and not t.applicant_may:
         return False  # nobody reviews their own application
     if not (t.roles & names):
         return False
     if t.assignee_only and matter.assignee_id != user.id:
+        return False
+    if t.actors_key and user.id not in (matter.payload or {}).get(t.actors_key, ()):
         return False
     if INSTITUTION in t.roles and not sees_all(user) and not (t.roles & names - {INSTITUTION}):
         return user.institution_id is not None and _acting_institution(t, matter) == user.institution_id
@@ -319,7 +335,12 @@ def assign(matter_id, assignee, user, opinion=None):
 
 
 def matter_link(matter, user):
-    """Back-office users open the matter; portal users (candidates) its page in 我的事项 (F8)."""
+    """Back-office users open the matter; portal users (candidates) its page in 我的事项 (F8); a type may
+    send some users to its own screen (a teacher to the confirmation, G2)."""
+    own = matter_type_of(matter).link
+    url = own(matter, user) if own is not None else None
+    if url:
+        return url
     return f"/portal/me/matters/{matter.id}" if role_names(user) <= {CANDIDATE} else f"/matterview/show/{matter.id}"
 
 

@@ -24,7 +24,14 @@ from models.exams import (  # noqa: F401
 )
 from models.files import Attachment  # noqa: F401
 from models.identity import Institution, Major, Person, PlatformUser, Region  # noqa: F401
-from models.matters import BusinessNumberCounter, CalendarDay, Matter, MatterHistory, MatterType  # noqa: F401
+from models.matters import (  # noqa: F401
+    BusinessNumberCounter,
+    CalendarDay,
+    Matter,
+    MatterHistory,
+    MatterType,
+    SequenceCounter,
+)
 from models.messaging import Announcement, Delivery, MessagePost, MessageThread, Notification  # noqa: F401
 from models.payments import Invoice, Order, Payment, Refund  # noqa: F401
 from models.personnel import ExperienceEntry  # noqa: F401
@@ -44,6 +51,9 @@ from models.training import (  # noqa: F401
     CourseTeacher,
     TeacherCategory,
     TrainingPlan,
+    TrainingPlanAttendee,
+    TrainingPlanCourse,
+    TrainingPlanTeacher,
     TrainingRecord,
 )
 from models.verification import CaptchaChallenge, SmsCode, UploadToken  # noqa: F401

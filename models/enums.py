@@ -211,6 +211,7 @@ class MatterCategory(CodeEnum):
     INSPECTION = "inspection", _l("Inspection and testing personnel")
     EXAM = "exam", _l("Examinations")
     INSTITUTION = "institution", _l("Institution affairs")
+    TRAINING = "training", _l("Training")
 
 
 class MatterStatus(CodeEnum):
@@ -252,15 +253,39 @@ class JobStatus(CodeEnum):
 
 
 class TeacherConfirm(CodeEnum):
+    """G2, G3, G4: a named teacher's answer; a filed course's teacher may later unbind (解除备案)."""
     PENDING = "pending", _l("Awaiting confirmation")
     AGREED = "agreed", _l("Agreed")
     DISAGREED = "disagreed", _l("Disagreed")
+    UNBINDING = "unbinding", _l("Unbinding under review")
+    UNBOUND = "unbound", _l("Unbound")
 
 
 class PlanStatus(CodeEnum):
-    REPORTED = "reported", _l("Reported")
-    CONFIRMED = "confirmed", _l("Confirmed")
+    """G4: a training plan from its draft to its end (the matter carries the review)."""
+    DRAFT = "draft", _l("Not reported")
+    CONFIRMING = "confirming", _l("Awaiting teachers' confirmation")
+    REVIEWING = "reviewing", _l("Under review")
+    RETURNED = "returned", _l("Returned")
+    APPROVED = "approved", _l("Approved")
+    FINISHED = "finished", _l("Finished")
     TERMINATED = "terminated", _l("Terminated")
+
+
+class CourseDelivery(CodeEnum):
+    """G2, G5: a classroom course, or an online course (reviewed by experts: file and video)."""
+    CLASSROOM = "classroom", _l("Classroom course")
+    ONLINE = "online", _l("Online course")
+
+
+class CourseStatus(CodeEnum):
+    """G2: a course from its draft to its filing (备案) and the end of its validity."""
+    NOT_SUBMITTED = "not_submitted", _l("Not submitted")
+    CONFIRMING = "confirming", _l("Awaiting teachers' confirmation")
+    REVIEWING = "reviewing", _l("Under review")
+    RETURNED = "returned", _l("Returned")
+    FILED = "filed", _l("Filed")
+    REFUSED = "refused", _l("Not approved")
 
 
 class MembershipKind(CodeEnum):

@@ -26,7 +26,9 @@ class MatterType(Model):
 class Matter(TimestampMixin, Model):
     __tablename__ = "matter"
     # who reaches which rows (app.scoping); F4: a transfer's second institution (the one joined) too
-    __scope__ = {"Institution": ("institution_id", "second_institution_id"), "Expert": "assignee_id"}
+    # G1, G3: a Teacher the matters they filed
+    __scope__ = {"Institution": ("institution_id", "second_institution_id"), "Expert": "assignee_id",
+                 "Teacher": "applicant_id"}
     id = mapped_column(Integer, primary_key=True)
     business_no = col(String(14), _l("Business number"), nullable=False, unique=True)
     type_code = fk("matter_type.code", type_=String(40), label=_l("Matter type"), nullable=False)
@@ -67,7 +69,8 @@ class Matter(TimestampMixin, Model):
 class MatterHistory(Model):
     __tablename__ = "matter_history"
     # who reaches which rows (app.scoping)
-    __scope__ = {"Institution": "matter.institution_id", "Expert": "matter.assignee_id"}
+    __scope__ = {"Institution": "matter.institution_id", "Expert": "matter.assignee_id",
+                 "Teacher": "matter.applicant_id"}
     id = mapped_column(Integer, primary_key=True)
     matter_id = fk("matter.id", _l("Matter"), nullable=False, ondelete="CASCADE")
     matter = relationship("Matter", back_populates="history", info={"label": _l("Matter")})
@@ -85,6 +88,14 @@ class BusinessNumberCounter(Model):
     """One row per hour: the last sequence handed out (atomic upsert)."""
     __tablename__ = "business_number_counter"
     hour_key = col(String(10), _l("Hour"), primary_key=True)
+    last_value = col(Integer, _l("Last sequence"), nullable=False)
+
+
+class SequenceCounter(Model):
+    """One row per numbering scheme and period (G2 filing numbers, G4 plan numbers): the last
+    sequence handed out (atomic upsert, app/workflow.py next_sequence)."""
+    __tablename__ = "sequence_counter"
+    key = col(String(64), _l("Numbering key"), primary_key=True)
     last_value = col(Integer, _l("Last sequence"), nullable=False)
 
 

@@ -11,7 +11,7 @@ MENU_CATEGORIES = {  # role -> menu groups (by their Chinese labels' English key
                      "Statistics"}, {"Security"}),
     "institution": ({"People", "ExamAdmin", "Matters", "Training"}, {"Statistics", "Messages", "Security"}),
     "expert": ({"Matters"}, {"People", "ExamAdmin", "Security"}),
-    "teacher": ({"Training"}, {"People", "Matters", "Security"}),
+    "teacher": ({"Training", "Matters"}, {"People", "Security", "ExamAdmin"}),
     "support": ({"Messages", "People"}, {"Statistics", "Security", "Training"}),
     "finance": ({"ExamAdmin"}, {"Matters", "Security", "Training"}),
     "admin": ({"People", "Security", "Statistics"}, set()),
@@ -44,7 +44,8 @@ FORBIDDEN = {
     "candidate": ["/personview/list/", "/matterview/list/", "/registrationview/list/", "/users/list/",
                   "/auditlogview/list/", "/examplanview/list/"],
     "expert": ["/personview/list/", "/registrationview/list/", "/auditlogview/list/"],
-    "teacher": ["/personview/list/", "/matterview/list/", "/orderview/list/"],
+    "teacher": ["/personview/list/", "/orderview/list/", "/registrationview/list/", "/courseview/add",
+                "/trainingplanview/add"],
     "support": ["/orderview/list/", "/auditlogview/list/", "/users/list/", "/messagethreadview/delete/1"],
     "finance": ["/matterview/list/", "/messagethreadview/list/", "/auditlogview/list/"],
     "association": ["/auditlogview/list/", "/users/list/", "/roles/list/"],
@@ -216,7 +217,9 @@ def test_id_numbers_masked_in_lists_and_full_view_audited(app, login):
     assert full not in response.text
 
 
-def test_teacher_sees_only_own_course_confirmations_and_may_answer(app, login):
+def test_teacher_sees_only_own_course_confirmations_read_only(app, login):
+    """G2: the generic list shows a teacher only the rows naming them, and never writes (the answer goes
+    through the engine on 课程备案管理, tests/test_course_filing.py)."""
     from models import Course, CourseTeacher
 
     with app.app_context():
@@ -228,15 +231,36 @@ def test_teacher_sees_only_own_course_confirmations_and_may_answer(app, login):
         db.session.flush()
         course = db.session.query(Course).first()
         foreign = CourseTeacher(course_id=course.id, person_id=other.id)
+        mine = CourseTeacher(course_id=course.id, person_id=teacher_person.id)
+        existing = db.session.query(CourseTeacher).filter_by(course_id=course.id, person_id=teacher_person.id).first()
         db.session.add(foreign)
+        if existing is None:
+            db.session.add(mine)
         db.session.commit()
-        mine = db.session.query(CourseTeacher).filter_by(person_id=teacher_person.id).one().id
-        foreign_id = foreign.id
+        mine_id, foreign_id = (existing or mine).id, foreign.id
+        confirm = db.session.get(CourseTeacher, mine_id).confirm
     c = login("teacher")
-    listing = c.get("/courseteacherview/list/").text
-    assert f"/courseteacherview/show/{mine}" in listing
+    listing = c.get("/courseteacherview/list/?psize_CourseTeacherView=100").text
+    assert f"/courseteacherview/show/{mine_id}" in listing
     assert f"/courseteacherview/show/{foreign_id}" not in listing
-    assert c.get(f"/courseteacherview/edit/{foreign_id}").status_code == 404
-    c.post(f"/courseteacherview/edit/{mine}", {"confirm": "agreed", "opinion": "同意备案"})
+    assert c.get(f"/courseteacherview/show/{foreign_id}").status_code == 404
+    assert c.get(f"/courseteacherview/edit/{mine_id}").status_code in (302, 403, 404)
+    c.post(f"/courseteacherview/edit/{mine_id}", data={"confirm": "disagreed", "opinion": "绕过流程"})
     with app.app_context():
-        assert db.session.get(CourseTeacher, mine).confirm == "agreed"
+        assert db.session.get(CourseTeacher, mine_id).confirm == confirm
+        db.session.delete(db.session.get(CourseTeacher, foreign_id))
+        db.session.commit()
+
+
+def test_teacher_sees_only_the_matters_they_filed(app, login):
+    """G1, G3: a teacher's 事项 are the ones they filed (bindings, unbindings), nobody else's."""
+    with app.app_context():
+        teacher = db.session.query(PlatformUser).filter_by(username="teacher").one()
+        own = [m.id for m in db.session.query(Matter).filter_by(applicant_id=teacher.id)]
+        foreign = db.session.query(Matter).filter(Matter.applicant_id != teacher.id).first().id
+    c = login("teacher")
+    listing = c.get("/matterview/list/?psize_MatterView=100").text
+    for mid in own:
+        assert f"/matterview/show/{mid}" in listing
+    assert f"/matterview/show/{foreign}" not in listing
+    assert c.get(f"/matterview/show/{foreign}").status_code == 404

@@ -9,9 +9,10 @@ import app.matters  # noqa: F401
 from app import workflow
 from app.extensions import db
 from app.matters import REVIEWER_KEY
-from app.roles import ASSOCIATION, EXPERT, INSTITUTION
+from app.roles import ASSOCIATION, EXPERT, INSTITUTION, TEACHER
 from app.workflow import WorkflowError
 from models import Person, PlatformUser, Registration, RegistrationSubject
+from tests import training_matrix
 from tests.conftest import second_institution_user
 from tests.registration_helpers import make_exam
 
@@ -28,7 +29,8 @@ def people(app, ctx):
     inst = _user("institution")
     second = sm.find_user(username=second_institution_user(app))
     yield {"candidate": _user("candidate"), "institution": inst, "institution-b": second,
-           "expert": _user("expert"), "association": _user("association"), "finance": _user("finance")}
+           "expert": _user("expert"), "association": _user("association"), "finance": _user("finance"),
+           "teacher": _user("teacher")}
     # an institution_registration refused here locks the demo institution out: open it again for other tests
     db.session.rollback()
     from app.services.institutions import decide
@@ -43,7 +45,12 @@ def actor_for(t, matter, people):
         return matter.applicant
     if t.institution_key:
         return people["institution-b"]
-    for role, name in ((INSTITUTION, "institution"), (EXPERT, "expert"), (ASSOCIATION, "association")):
+    if t.actors_key:
+        return training_matrix.teacher_for(matter)
+    if t.applicant_may:
+        return matter.applicant
+    for role, name in ((INSTITUTION, "institution"), (EXPERT, "expert"), (ASSOCIATION, "association"),
+                       (TEACHER, "teacher")):
         if role in t.roles:
             return people[name]
     raise AssertionError(t)
@@ -65,7 +72,10 @@ def _registration(people, status):
                           "subject_ids": exam["subjects"], REVIEWER_KEY: people["institution-b"].institution_id}
 
 
-def new_matter(code, people):
+def new_matter(code, people, transition=None):
+    own = training_matrix.factory(code, transition)
+    if own is not None:  # G1–G5: a real course, plan or binding (tests/training_matrix.py)
+        return own(people)
     mtype = workflow.REGISTRY[code]
     applicant = people["candidate"] if "Candidate" in mtype.filers else people["institution"]
     payload, obj = {"to_institution_id": people["institution-b"].institution_id}, None
@@ -116,7 +126,7 @@ def drive_to(matter, state, people):
 def test_transition(people, code, name):
     mtype = workflow.REGISTRY[code]
     t = mtype.transition(name)
-    matter = new_matter(code, people)
+    matter = new_matter(code, people, name)
     drive_to(matter, t.source[0], people)
     if t.assignee_only:
         matter.assignee_id = people["expert"].id

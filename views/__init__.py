@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 
 from views.admin import (
     certificates,
+    course_filings,
+    course_reviews,
     credit,
     exam_printables,
     examadmin,
@@ -22,12 +24,14 @@ from views.admin import (
     scores,
     statistics,
     system,
+    teacher_bindings,
     training,
+    training_plans,
 )
 
 AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages,
          statistics, system, institution_ops, imports, photo_imports, scheduling, exam_printables,
-         personnel_matters, expert_review, credit]
+         personnel_matters, expert_review, credit, teacher_bindings, course_filings, course_reviews, training_plans]
 
 
 def _titles(view, label):
@@ -56,7 +60,7 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, gateway, health, jobs, notifications, portal, printables, verify
+    from views import files, gateway, health, jobs, notifications, portal, printables, query, verify
 
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
@@ -65,6 +69,7 @@ def register_views(appbuilder):
     current_app.register_blueprint(printables.bp)
     current_app.register_blueprint(portal.bp)
     current_app.register_blueprint(verify.bp)
+    current_app.register_blueprint(query.bp)
     current_app.register_blueprint(gateway.bp)
     current_app.register_blueprint(gateway.sandbox_bp)
     # the portal's login and code senders share the back office's per-IP login limit
@@ -81,3 +86,6 @@ def register_views(appbuilder):
     form_limit = appbuilder.sm.limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify",
                                                     methods=["POST"])
     current_app.view_functions["verify.index"] = form_limit(current_app.view_functions["verify.index"])
+    # I5: the public query hall's lookups (form POSTs, every JSON GET) spend the same per-IP budget
+    current_app.view_functions["query.api"] = limit(current_app.view_functions["query.api"])
+    current_app.view_functions["query.lookup"] = form_limit(current_app.view_functions["query.lookup"])

@@ -9,7 +9,7 @@ import importlib
 
 from flask_babel import lazy_gettext as _l
 
-from app.roles import ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION, TEACHER
+from app.roles import ASSOCIATION, CANDIDATE, EXPERT, INSTITUTION
 from app.workflow import MatterType, State, T, register
 from models.enums import MatterCategory as Cat
 from models.enums import MatterStatus as S
@@ -155,8 +155,6 @@ APPEAL = chain("appeal", _l("Appeal"), Cat.CERT_PERSONNEL, 90, ["expert_review",
                filers=PERSON_OR_INSTITUTION, decision_opinion=True)
 EXPERT_APPLICATION = chain("expert_application", _l("Expert application"), Cat.CERT_PERSONNEL, None, ASSOC,
                            on_approve=[_personnel_effect("expert_approved")])
-OLD_COURSE_REREVIEW = chain("old_course_rereview", _l("Old-course re-review"), Cat.CERT_PERSONNEL, None,
-                            ["expert_review", "association_review"], filers=frozenset({INSTITUTION, TEACHER}))
 CERTIFICATE_CANCELLATION = chain("certificate_cancellation", _l("Certificate cancellation"), Cat.CERT_PERSONNEL,
                                  None, ASSOC, on_approve=[_cert_effect("cancellation_approved")])
 CERTIFICATE_REISSUE = chain("certificate_reissue", _l("Certificate reissue"), Cat.CERT_PERSONNEL, None, INST_ASSOC,
@@ -283,3 +281,7 @@ EXAM_REGISTRATION = _registration_type(
     "returned", "refused")
 REGISTRATION_CHANGE = _registration_type(
     "registration_change", _l("Registration change"), "change_submitted", None, None, "change_approved", None, None)
+
+
+# G1–G5: the training side's matters (app/matters/training.py)
+from app.matters import training  # noqa: E402,F401

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import app.matters  # noqa: F401  (declares the matter types)
-from app.roles import CANDIDATE, INSTITUTION, TEACHER
+from app.roles import CANDIDATE, INSTITUTION
 from app.scoping import role_names
 from app.services import cert_matters as cm
 from app.services import personnel_matters as pm
@@ -47,7 +47,7 @@ def _personnel(type_code):
 
 
 def _old_course(user):
-    return None if role_names(user) & {INSTITUTION, TEACHER} else _("Filed by a training institution or a teacher.")
+    return None if INSTITUTION in role_names(user) else _("Filed by a training institution.")
 
 
 BOTH = frozenset({CANDIDATE, INSTITUTION})
@@ -62,8 +62,8 @@ ENTRIES = [
     Entry("score_recheck", _l("Score re-check application"), "portal.recheck_new"),
     Entry(pm.EXPERT_APPLICATION, pm.TITLES[pm.EXPERT_APPLICATION], "portal.personnel_matter_new",
           {"slug": "expert"}, refusal=_personnel(pm.EXPERT_APPLICATION)),
-    Entry("old_course_rereview", _l("Old-course re-review"), "CourseView.list",
-          audience=frozenset({INSTITUTION, TEACHER}), refusal=_old_course),
+    Entry("old_course_rereview", _l("Old-course re-review"), "CourseRereviewView.list",
+          audience=frozenset({INSTITUTION}), refusal=_old_course),
     Entry(pm.COMPLAINT, pm.TITLES[pm.COMPLAINT], "portal.personnel_matter_new", {"slug": "complaint"},
           audience=BOTH, refusal=_personnel(pm.COMPLAINT)),
     Entry(pm.APPEAL, pm.TITLES[pm.APPEAL], "portal.personnel_matter_new", {"slug": "appeal"},

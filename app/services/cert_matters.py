@@ -400,7 +400,32 @@ def _details(matter):
     if p.get("new_serial"):
         rows.append((_("New certificate number"), p["new_serial"]))
     return {"rows": [(str(k), v) for k, v in rows],
-            "attachments": matter_content.attachment_names(p.get("attachment_ids"))}
+            "attachments": matter_content.attachment_names(p.get("attachment_ids")),
+            "tables": _cpd_tables(matter) if matter.type_code == ANNUAL else []}
+
+
+def _cpd_tables(matter):
+    """E9: the holder's CPD records (G4 training records) of the confirmation period (the given
+    professional-development period, else the confirmation year), with their total hours."""
+    from app.services import training_plans
+
+    p, cert = matter.payload or {}, matter_certificate(matter)
+    if cert is None:
+        return []
+    try:
+        start = datetime.date.fromisoformat(p["cpd_start"]) if p.get("cpd_start") else None
+        end = datetime.date.fromisoformat(p["cpd_end"]) if p.get("cpd_end") else None
+    except ValueError:
+        start = end = None
+    if start is None and str(p.get("year", "")).isdigit():
+        start, end = datetime.date(int(p["year"]), 1, 1), datetime.date(int(p["year"]), 12, 31)
+    records = training_plans.cpd_records(cert.person_id, start, end)
+    rows = [[f"{r.start_date} – {r.end_date}", r.course_name, r.hours, r.category or "", r.certificate_no or "",
+             r.institution.name if r.institution else ""] for r in records]
+    rows.append([_("Total hours"), "", training_plans.cpd_hours(records), "", "", ""])
+    return [{"title": _("Continuing education records of the period"),
+             "headers": [_("Period"), _("Course name"), _("Hours"), _("Category"), _("Training certificate number"),
+                         _("Institution")], "rows": rows}]
 
 
 for _code in SLUGS.values():

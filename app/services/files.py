@@ -7,7 +7,7 @@ import secrets
 from flask import current_app
 
 from app.extensions import db
-from app.roles import ADMIN, ASSOCIATION, EXPERT, FINANCE, INSTITUTION
+from app.roles import ADMIN, ASSOCIATION, EXPERT, FINANCE, INSTITUTION, TEACHER
 from app.scoping import role_names
 from models import Attachment, Person
 
@@ -47,7 +47,7 @@ FINANCE_KINDS = {"voucher", "invoice"}
 def may_open(attachment, user):
     """Admin and Association open every file, Finance payment documents, an
     institution its own files, a person their own uploads, an expert the documents of the matters
-    assigned to them (F3)."""
+    assigned to them (F3, G5), a teacher the materials of the courses naming them (G2)."""
     if user is None or not user.is_authenticated:
         return False
     names = role_names(user)
@@ -60,7 +60,9 @@ def may_open(attachment, user):
         return True
     if attachment.uploaded_by_id == user.id:
         return True
-    if EXPERT in names and _of_assigned_matter(attachment, user):
+    if EXPERT in names and (_of_assigned_matter(attachment, user) or _of_course(attachment, user, EXPERT)):
+        return True
+    if TEACHER in names and _of_course(attachment, user, TEACHER):
         return True
     if attachment.person_id is not None:
         person = db.session.get(Person, attachment.person_id)
@@ -78,6 +80,25 @@ def _of_assigned_matter(attachment, user):
     return db.session.scalar(select(ExperienceEntry.id).join(Matter, Matter.id == ExperienceEntry.matter_id)
                              .where(ExperienceEntry.attachment_id == attachment.id,
                                     Matter.assignee_id == user.id).limit(1)) is not None
+
+
+def _of_course(attachment, user, role):
+    """G2, G5: a course's material or video — for the expert assigned to a matter about that course (its
+    online review, its re-review), or for a teacher named on it."""
+    from sqlalchemy import or_, select
+
+    from models import Course, CourseTeacher, Matter
+
+    course = db.session.scalar(select(Course).where(or_(Course.material_id == attachment.id,
+                                                        Course.video_id == attachment.id)).limit(1))
+    if course is None:
+        return False
+    if role == EXPERT:
+        return db.session.scalar(select(Matter.id).where(
+            Matter.object_type == "Course", Matter.object_id == course.id, Matter.assignee_id == user.id)
+            .limit(1)) is not None
+    return db.session.scalar(select(CourseTeacher.id).join(Person, Person.id == CourseTeacher.person_id).where(
+        CourseTeacher.course_id == course.id, Person.user_id == user.id).limit(1)) is not None
 
 
 def open_for(attachment_id, user):

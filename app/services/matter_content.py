@@ -27,7 +27,10 @@ def of(matter):
     """The matter's content, or an empty one for a kind that registers none."""
     fn = CONTENT.get(matter.type_code)
     found = fn(matter) if fn else None
-    return {"rows": [], "attachments": [], "tables": [], **(found or {})}
+    found = {"rows": [], "attachments": [], "tables": [], **(found or {})}
+    if matter.type_code == "course_filing":  # G5: the expert's judgements beside G2's content
+        found["tables"] = list(found["tables"]) + course_review_tables(matter)
+    return found
 
 
 def attachment_names(ids):
@@ -45,3 +48,46 @@ def edit_url(matter):
         return None
     endpoint, args = target if isinstance(target, tuple) else (target, {"matter_id": matter.id})
     return url_for(endpoint, **args) if endpoint in current_app.view_functions else None
+
+
+@content("course_filing")
+def _course_filing(matter):
+    """G2: the course, its files and its teachers' answers (app/services/courses.py)."""
+    from app.services import courses
+
+    return courses.filing_content(matter)
+
+
+@content("course_unbinding")
+def _course_unbinding(matter):
+    """G3: the course, the teacher and the reason (app/services/courses.py)."""
+    from app.services import courses
+
+    return courses.unbinding_content(matter)
+
+
+EDIT["course_filing"] = "CourseFilingView.edit_matter"
+
+
+@content("teacher_category_binding")
+def _teacher_category_binding(matter):
+    """G1: the teacher, the category and the experience rows (app/services/teacher_categories.py)."""
+    from app.services import teacher_categories
+
+    return teacher_categories.binding_content(matter)
+
+
+@content("old_course_rereview")
+def _old_course_rereview(matter):
+    """G5: the course, the extension asked for and the expert's judgements (app/services/course_review.py)."""
+    from app.services import course_review
+
+    return course_review.rereview_content(matter)
+
+
+def course_review_tables(matter):
+    """G5: the expert's per-item judgements of an online course's filing (file and video review), added to
+    the course_filing content by ``of``."""
+    from app.services import course_review
+
+    return course_review.review_tables(matter) if matter.type_code == "course_filing" else []

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.services import matter_content
 from app.workflow import WorkflowError
 from models import Matter, MatterHistory, MatterType
-from views.admin import expert_review
+from views.admin import course_reviews, expert_review
 from views.base import PlatformModelView, model_api, model_view
 
 CATEGORY = ("Matters", _l("Matters"))
@@ -56,7 +56,9 @@ class MatterBase(PlatformModelView):
             registration_id=(matter.payload or {}).get("registration_id") or (
                 matter.object_id if matter.object_type == "Registration" else None),
             transition_label=workflow.operation_label,
-            **expert_review.links(matter, g.user, self.appbuilder.sm),  # F3: 指派专家, 专家评价, the proposal
+            # F3: 指派专家, 专家评价, the proposal; G5: a course matter's 评价 opens its own screen
+            **{**expert_review.links(matter, g.user, self.appbuilder.sm),
+               **course_reviews.links(matter, g.user, self.appbuilder.sm)},
             # E3: the Association answers a re-check on its own page (scores, decision, opinion)
             recheck_url=url_for("ScoreEntryView.recheck", matter_id=matter.id)
             if matter.type_code == "score_recheck" and matter.state == "association_review"

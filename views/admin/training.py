@@ -10,15 +10,19 @@ CourseCategoryView = model_view(CourseCategory, list_columns=["name", "level", "
                                 search_columns=["name", "level"], scope=None)
 TeacherCategoryView = model_view(TeacherCategory, list_columns=["person", "category", "experience"],
                                  search_columns=["category"], edit_columns=["category", "experience"])
-CourseView = model_view(Course, list_columns=["name", "institution", "category", "hours", "status", "valid_until"],
-                        search_columns=["name", "institution", "category", "status"])
-CourseTeacherView = model_view(CourseTeacher, list_columns=["course", "person", "confirm", "opinion"],
-                               search_columns=["confirm"], edit_columns=["confirm", "opinion"])
-TrainingPlanView = model_view(TrainingPlan, list_columns=["plan_no", "title", "institution", "start_date",
-                                                          "end_date", "status"],
+# G2: read-only lists; courses are filed on CourseFilingView, teachers confirm on TeacherFilingView
+CourseView = model_view(Course, list_columns=["filing_no", "name", "institution", "category", "delivery", "hours",
+                                              "status", "valid_until"],
+                        search_columns=["filing_no", "name", "institution", "category", "delivery", "status",
+                                        "valid_until"],
+                        base_permissions=["can_list", "can_show", "can_export"])
+CourseTeacherView = model_view(CourseTeacher, list_columns=["course", "person", "confirm", "opinion", "confirmed_at"],
+                               search_columns=["confirm"], base_permissions=["can_list", "can_show", "can_export"])
+TrainingPlanView = model_view(TrainingPlan, list_columns=["plan_no", "title", "institution", "course", "start_date",
+                                                          "end_date", "location", "capacity", "status"],
                               search_columns=["plan_no", "title", "institution", "status"])
 TrainingRecordView = model_view(TrainingRecord, list_columns=["person", "course_name", "start_date", "end_date",
-                                                              "hours", "category"],
+                                                              "hours", "category", "certificate_no", "plan"],
                                 search_columns=["course_name", "category"])
 
 MENU = [
