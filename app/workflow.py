@@ -4,6 +4,7 @@ opinion inside one transaction (row lock on PostgreSQL), writes the history
 row, updates stage/status/due date, runs the effects and notifies the people
 concerned."""
 import datetime
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_appbuilder.security.sqla.models import Role
@@ -226,15 +227,26 @@ def _lock(matter_id):
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
-    """Take one transition; raises WorkflowError (nothing written) when refused."""
+@contextmanager
+def unit():
+    """Rows written and transitions taken (``take``) that land together or not at all: commits at the end,
+    rolls back on any error, and sends the notifications only once committed.  The caller adds ``take``'s
+    deliveries to the yielded list."""
+    deliveries = []
     try:
-        matter, deliveries = take(matter_id, transition_name, user, opinion, attachment_id)
+        yield deliveries
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     notifications.dispatch(deliveries)
+
+
+def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
+    """Take one transition; raises WorkflowError (nothing written) when refused."""
+    with unit() as deliveries:
+        matter, sent = take(matter_id, transition_name, user, opinion, attachment_id)
+        deliveries += sent
     return matter
 
 

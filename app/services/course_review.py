@@ -16,7 +16,6 @@ from app import workflow
 from app.extensions import db
 from app.roles import EXPERT, INSTITUTION
 from app.scoping import role_names
-from app.services import notifications
 from app.workflow import WorkflowError
 from models import Course, Matter, MatterHistory
 from models.enums import Conformity, CourseDelivery, CourseStatus, MatterStatus
@@ -182,28 +181,24 @@ def submit(matter_id, user, form):
     result = (form.get("result") or "").strip()
     comment = (form.get("comment") or "").strip()
     try:
-        matter = _locked(matter_id, user)
-        if result not in RESULTS:
-            raise ReviewError("result", _("Please choose the evaluation result."))
-        if len(comment) > COMMENT_MAX:
-            raise ReviewError("comment", _("The comment has at most %(n)d characters.", n=COMMENT_MAX))
-        matter.payload = {**(matter.payload or {}), KEY: _read(matter, form, complete=True)}
-        bad = nonconforming(matter)
-        if result == "pass" and bad:
-            raise ReviewError("result", _("Items are marked nonconforming: return the matter."))
-        if result == "return" and not bad and not comment:
-            raise ReviewError("comment", _("Please give the reason in the comment."))
-        text = opinion(matter, result, comment)
-        matter.payload = {**matter.payload, "expert_result": result, "expert_opinion": text, "expert_id": user.id}
-        matter, deliveries = workflow.take(matter.id, RESULTS[result][1], user, opinion=text)
-        db.session.commit()
+        with workflow.unit() as deliveries:
+            matter = _locked(matter_id, user)
+            if result not in RESULTS:
+                raise ReviewError("result", _("Please choose the evaluation result."))
+            if len(comment) > COMMENT_MAX:
+                raise ReviewError("comment", _("The comment has at most %(n)d characters.", n=COMMENT_MAX))
+            matter.payload = {**(matter.payload or {}), KEY: _read(matter, form, complete=True)}
+            bad = nonconforming(matter)
+            if result == "pass" and bad:
+                raise ReviewError("result", _("Items are marked nonconforming: return the matter."))
+            if result == "return" and not bad and not comment:
+                raise ReviewError("comment", _("Please give the reason in the comment."))
+            text = opinion(matter, result, comment)
+            matter.payload = {**matter.payload, "expert_result": result, "expert_opinion": text, "expert_id": user.id}
+            matter, sent = workflow.take(matter.id, RESULTS[result][1], user, opinion=text)
+            deliveries += sent
     except WorkflowError as exc:
-        db.session.rollback()
         raise ReviewError("form", str(exc)) from None
-    except Exception:
-        db.session.rollback()
-        raise
-    notifications.dispatch(deliveries)
     return matter
 
 
@@ -284,21 +279,17 @@ def apply_rereview(course_id, user, reason):
         raise ReviewError("reason", _("Reason for the re-review: at most %(n)d characters.", n=REASON_MAX))
     start, end = extension(course)
     try:
-        matter = workflow.create_matter(
-            REREVIEW, user, _("Old-course re-review: %(name)s", name=course.name),
-            institution_id=course.institution_id, obj=course, commit=False,
-            payload={"course_id": course.id, "extend_from": start.isoformat(), "extend_to": end.isoformat(),
-                     "reason": reason})
-        db.session.flush()
-        matter, deliveries = workflow.take(matter.id, "submit", user)
-        db.session.commit()
+        with workflow.unit() as deliveries:
+            matter = workflow.create_matter(
+                REREVIEW, user, _("Old-course re-review: %(name)s", name=course.name),
+                institution_id=course.institution_id, obj=course, commit=False,
+                payload={"course_id": course.id, "extend_from": start.isoformat(), "extend_to": end.isoformat(),
+                         "reason": reason})
+            db.session.flush()
+            matter, sent = workflow.take(matter.id, "submit", user)
+            deliveries += sent
     except WorkflowError as exc:
-        db.session.rollback()
         raise ReviewError("form", str(exc)) from None
-    except Exception:
-        db.session.rollback()
-        raise
-    notifications.dispatch(deliveries)
     return matter
 
 

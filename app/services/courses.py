@@ -278,7 +278,7 @@ def save(user, form, uploads, course=None, submit=False):
     if institution_id is None:
         raise CourseError("", _("Only an institution's user files courses."))
     values = clean(form, uploads, course)
-    try:
+    with workflow.unit() as deliveries:
         if course is None:
             course = Course(institution_id=institution_id, status=CourseStatus.NOT_SUBMITTED.value)
             db.session.add(course)
@@ -308,16 +308,8 @@ def save(user, form, uploads, course=None, submit=False):
         else:
             matter.title = _("Course filing: %(name)s", name=course.name)
         if submit:
-            _matter, deliveries = workflow.take(matter.id, "submit" if matter.state == "draft" else "resubmit", user)
-        else:
-            deliveries = []
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    from app.services import notifications
-
-    notifications.dispatch(deliveries)
+            _matter, sent = workflow.take(matter.id, "submit" if matter.state == "draft" else "resubmit", user)
+            deliveries += sent
     return course
 
 
@@ -492,20 +484,14 @@ def unbind(row_id, user, reason):
         raise CourseError("reason", _("%(field)s: at most %(n)d characters.", field=_("Reason for unbinding"),
                                       n=2000))
     course = row.course
-    try:
+    with workflow.unit() as deliveries:
         matter = workflow.create_matter(UNBINDING, user, _("Unbinding from the course %(name)s", name=course.name),
                                         institution_id=course.institution_id, obj=row,
                                         payload={"course_teacher_id": row.id, "course_id": course.id,
                                                  "reason": reason}, commit=False)
         db.session.flush()
-        _matter, deliveries = workflow.take(matter.id, "submit", user)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    from app.services import notifications
-
-    notifications.dispatch(deliveries)
+        _matter, sent = workflow.take(matter.id, "submit", user)
+        deliveries += sent
     return matter
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from app import workflow
 from app.extensions import db
-from app.services import notifications
 from app.workflow import WorkflowError
 from models import CourseCategory, Matter, Person, TeacherCategory
 from models.enums import ReviewStatus
@@ -180,46 +179,43 @@ def bind(user, form, binding=None):
     values = clean(form)
     category = values["category"]
     try:
-        same = db.session.scalar(select(TeacherCategory).where(TeacherCategory.person_id == person.id,
-                                                               TeacherCategory.category_id == category.id))
-        if binding is None:
-            binding = same
-        elif same is not None and same.id != binding.id:
-            raise BindingError("category_id", _("Course category: you have bound %(path)s already.",
-                                                path=category.path))
-        if binding is not None and not editable(binding):
-            if binding.status == ReviewStatus.APPROVED.value:
+        with workflow.unit() as deliveries:
+            same = db.session.scalar(select(TeacherCategory).where(TeacherCategory.person_id == person.id,
+                                                                   TeacherCategory.category_id == category.id))
+            if binding is None:
+                binding = same
+            elif same is not None and same.id != binding.id:
                 raise BindingError("category_id", _("Course category: you have bound %(path)s already.",
                                                     path=category.path))
-            raise BindingError("category_id", _("Course category: your binding of %(path)s is under review.",
-                                                path=binding.category.path))
-        if binding is None:
-            binding = TeacherCategory(person_id=person.id, category_id=category.id,
-                                      status=ReviewStatus.NOT_SUBMITTED.value)
-            db.session.add(binding)
-        binding.category_id = category.id
-        binding.experiences = values["experiences"]
-        binding.experience = summary(values["experiences"])
-        db.session.flush()
-        matter = matter_of(binding)
-        if matter is not None and matter.state == "returned":
-            matter, deliveries = workflow.take(matter.id, "resubmit", user)
-        else:
-            if matter is None or matter.state != "draft":
-                matter = workflow.create_matter(TYPE_CODE, user, _("Course category binding: %(path)s",
-                                                                   path=category.path),
-                                                institution_id=None, obj=binding, commit=False)
-                matter.institution_id = None
-                db.session.flush()
-            matter, deliveries = workflow.take(matter.id, "submit", user)
-        db.session.commit()
+            if binding is not None and not editable(binding):
+                if binding.status == ReviewStatus.APPROVED.value:
+                    raise BindingError("category_id", _("Course category: you have bound %(path)s already.",
+                                                        path=category.path))
+                raise BindingError("category_id", _("Course category: your binding of %(path)s is under review.",
+                                                    path=binding.category.path))
+            if binding is None:
+                binding = TeacherCategory(person_id=person.id, category_id=category.id,
+                                          status=ReviewStatus.NOT_SUBMITTED.value)
+                db.session.add(binding)
+            binding.category_id = category.id
+            binding.experiences = values["experiences"]
+            binding.experience = summary(values["experiences"])
+            db.session.flush()
+            matter = matter_of(binding)
+            if matter is not None and matter.state == "returned":
+                matter, sent = workflow.take(matter.id, "resubmit", user)
+                deliveries += sent
+            else:
+                if matter is None or matter.state != "draft":
+                    matter = workflow.create_matter(TYPE_CODE, user, _("Course category binding: %(path)s",
+                                                                       path=category.path),
+                                                    institution_id=None, obj=binding, commit=False)
+                    matter.institution_id = None
+                    db.session.flush()
+                matter, sent = workflow.take(matter.id, "submit", user)
+                deliveries += sent
     except WorkflowError as exc:
-        db.session.rollback()
         raise BindingError("form", str(exc)) from None
-    except Exception:
-        db.session.rollback()
-        raise
-    notifications.dispatch(deliveries)
     return binding
 
 
