@@ -270,6 +270,8 @@ class PlanStatus(CodeEnum):
     APPROVED = "approved", _l("Approved")
     FINISHED = "finished", _l("Finished")
     TERMINATED = "terminated", _l("Terminated")
+    REFUSED = "refused", _l("Not approved")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
 
 
 class CourseDelivery(CodeEnum):

@@ -255,6 +255,27 @@ def test_termination_needs_a_reason(app, login, setup):
     assert r.status_code == 302 and state(app, other)["state"] == "terminated"
 
 
+def test_refused_and_withdrawn_plans_are_not_terminated(app, login, setup):
+    """G4: a plan the Association refuses reads 不予通过 and a withdrawn one 已撤回; neither says 已终止."""
+    inst, refused, _data = report(login, setup)
+    assert confirm(teacher(login, setup, "t1"), refused, "agree").status_code == 302
+    assoc = login("association")
+    mid = state(app, refused)["matter_id"]
+    assoc.post("/matterview/transition/refuse", {"ids": str(mid), "opinion": "培训内容与备案课程不符"},
+               token_from=f"/matterview/show/{mid}")
+    s = state(app, refused)
+    assert s["state"] == "refused" and s["plan_status"] == PlanStatus.REFUSED.value and s["reason"] is None
+    _inst, withdrawn, _d = report(login, setup)
+    mid = state(app, withdrawn)["matter_id"]
+    inst.post("/matterview/transition/withdraw", {"ids": str(mid)}, token_from=f"/matterview/show/{mid}")
+    assert state(app, withdrawn)["plan_status"] == PlanStatus.WITHDRAWN.value
+    listing = inst.get("/planreportview/list").text
+    for plan_id in (refused, withdrawn):
+        row = listing.split(state(app, plan_id)["plan_no"], 1)[1].split("</tr>", 1)[0]
+        assert "未终止" in row and "已终止" not in row
+    assert "不予通过" in listing and "已撤回" in listing
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("title", "", "请填写：计划名称"),
     ("course_ids", [], "请选择：课程"),

@@ -464,7 +464,7 @@ def plan_submitted(matter, _t, _user):
 
 
 def plan_withdrawn(matter, _t, _user):
-    _plan(matter).status = PlanStatus.DRAFT.value
+    _plan(matter).status = PlanStatus.WITHDRAWN.value
     matter.payload = {**(matter.payload or {}), PENDING: []}
 
 
@@ -509,11 +509,8 @@ def plan_returned(matter, _t, _user):
 
 
 def plan_refused(matter, _t, _user):
-    """不予批准: the plan will not run (PlanStatus has no refused state: it ends as terminated, the
-    refusal's opinion as its reason)."""
-    plan = _plan(matter)
-    plan.status = PlanStatus.TERMINATED.value
-    plan.terminated_reason = _opinion(matter)
+    """不予批准: the plan will not run (the refusal's opinion stays in the matter's history)."""
+    _plan(matter).status = PlanStatus.REFUSED.value
 
 
 def plan_terminated(matter, _t, _user):
