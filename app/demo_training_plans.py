@@ -86,6 +86,12 @@ def demo_plans(users):
         _all_agree(found[1], teacher)
         workflow.apply(found[1].id, "pass_association_review", assoc, opinion="同意开展培训")
         training_plans.terminate(found[0], inst, "报名人数不足，本期培训取消，已通知学员。")
+    # 已批准 and over: awaiting 结束培训
+    found = _plan(inst, "QMS体系测试课程培训班（第一期）", [qms], [zhao], day(-6))
+    if found:
+        workflow.apply(found[1].id, "submit", inst)
+        _all_agree(found[1], teacher)
+        workflow.apply(found[1].id, "pass_association_review", assoc, opinion="同意开展培训")
     # 已结束: last month, with the attendees' hours as CPD records
     found = _plan(inst, "认证人员守则与QMS体系综合培训", [rules, qms], [zhao, qian], day(-30), days=1)
     if found:

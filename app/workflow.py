@@ -147,6 +147,34 @@ def allocate_business_no(moment=None):
 
 
 # --- creating and moving matters -----------------------------------------------------
+def matters_about(type_code, obj):
+    """The matters of ``type_code`` about the row ``obj`` (a select, newest first)."""
+    return select(Matter).where(Matter.type_code == type_code, Matter.object_type == type(obj).__name__,
+                                Matter.object_id == obj.id).order_by(Matter.id.desc())
+
+
+def latest_matter(type_code, obj):
+    """The newest matter of ``type_code`` about ``obj``, or None."""
+    if obj is None or obj.id is None:
+        return None
+    return db.session.scalar(matters_about(type_code, obj).limit(1))
+
+
+def open_matter(type_code, obj, other_than=None):
+    """The matter of ``type_code`` about ``obj`` still in progress (other than matter ``other_than``), or None."""
+    stmt = matters_about(type_code, obj).where(Matter.status == MatterStatus.IN_PROGRESS.value)
+    if other_than is not None:
+        stmt = stmt.where(Matter.id != other_than)
+    return db.session.scalar(stmt.limit(1))
+
+
+def object_of(matter, model):
+    """The ``model`` row the matter is about, or None (another kind of object, or none)."""
+    if matter is None or matter.object_type != model.__name__:
+        return None
+    return db.session.get(model, matter.object_id)
+
+
 def create_matter(type_code, applicant, title, institution_id=None, obj=None, payload=None, commit=True):
     mtype = REGISTRY[type_code]
     if not may_file(mtype, applicant):

@@ -94,6 +94,45 @@ STAFF += [("institution", "f_institution_catalogue", "/personnelmattersview/cata
           ("institution", "f_institution_membership", "/institutionmembership/apply"),
           ("expert", "f_expert_tasks", "/experttaskview/list"),
           ("expert", "f_expert_judge", "/experttaskview/judge/{judge_id}")]
+# issue 14: training (G1–G5) and the public query hall (I5)
+PUBLIC += [("g_query", "/query/")] + [(f"g_query_{k}", f"/query/{k}") for k in (
+    "certificate", "training", "qualification", "exam", "teacher", "plan")]
+CANDIDATE += [("g_credit_cpd", "/portal/me/credit")]
+STAFF += [("teacher", "g_teacher_bindings", "/teacherbindingview/list"),
+          ("teacher", "g_teacher_bind", "/teacherbindingview/bind"),
+          ("teacher", "g_teacher_filings", "/teacherfilingview/list"),
+          ("teacher", "g_teacher_filing_confirm", "/teacherfilingview/confirm/{g_pending_row}"),
+          ("teacher", "g_teacher_unbind", "/teacherfilingview/unbind/{g_filed_row}"),
+          ("teacher", "g_teacher_plans", "/teacherplanview/list"),
+          ("teacher", "g_teacher_plan_confirm", "/teacherplanview/confirm/{g_pending_plan}"),
+          ("teacher", "g_teacher_home", "/"),
+          ("institution", "g_course_filings", "/coursefilingview/list"),
+          ("institution", "g_course_filing_add", "/coursefilingview/add"),
+          ("institution", "g_course_filing_show", "/coursefilingview/show/{g_filed_course}"),
+          ("institution", "g_course_filing_returned", "/coursefilingview/show/{g_returned_course}"),
+          ("institution", "g_rereviews", "/courserereviewview/list"),
+          ("institution", "g_rereview_apply", "/courserereviewview/apply/{g_filed_course}"),
+          ("institution", "g_plans", "/planreportview/list"),
+          ("institution", "g_plan_add", "/planreportview/edit/"),
+          ("institution", "g_plan_show", "/planreportview/show/{g_finished_plan}"),
+          ("institution", "g_plan_terminated", "/planreportview/show/{g_terminated_plan}"),
+          ("institution", "g_plan_finish", "/planreportview/finish/{g_ended_plan}"),
+          ("expert", "g_expert_course_reviews", "/coursereviewtaskview/list"),
+          ("expert", "g_expert_course_judge", "/coursereviewtaskview/judge/{g_online_matter}"),
+          ("expert", "g_expert_rereview_judge", "/coursereviewtaskview/judge/{g_rereview_matter}"),
+          ("association", "g_expert_assign", "/expertassignview/list"),
+          ("association", "g_matter_binding", "/matterview/show/{g_binding_matter}"),
+          ("association", "g_matter_course", "/matterview/show/{g_course_matter}"),
+          ("association", "g_matter_plan", "/matterview/show/{g_plan_matter}"),
+          ("association", "g_matter_unbinding", "/matterview/show/{g_unbinding_matter}")]
+# the public query hall's answers: (page, kind, the form's fields)
+QUERIES = [("g_query_result_certificate", "certificate", {"serial": "{g_serial}", "name": "{g_holder}"}),
+           ("g_query_result_qualification", "qualification", {"name": "{g_holder}", "serial": "{g_serial}"}),
+           ("g_query_result_training", "training", {"certificate_no": "{g_training_no}", "name": "王小明"}),
+           ("g_query_result_exam", "exam", {"keyword": "审核员", "year": ""}),
+           ("g_query_result_teacher", "teacher", {"name": "赵老师", "id_number": "11010519780308002X"}),
+           ("g_query_result_plan", "plan", {"plan_no": "{g_plan_no}"}),
+           ("g_query_result_unknown", "certificate", {"serial": "{g_serial}", "name": "张三"})]
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -142,6 +181,41 @@ def demo_ids():
                 "plan_id": db.session.get(ExamSession, seat.session_id).exam_plan_id}
 
 
+def training_ids():
+    """Rows of the training pages (G1–G5) and the public queries (I5) in the demo data."""
+    from app.extensions import db
+    from app.services import training_plans
+    from models import Certificate, Course, CourseTeacher, Matter, PlatformUser, TrainingPlan, TrainingRecord
+
+    with _app().app_context():
+        teacher = db.session.query(PlatformUser).filter_by(username="teacher").one()
+        rows = db.session.query(CourseTeacher).join(CourseTeacher.person).filter_by(user_id=teacher.id).all()
+        plans = {p.title: p for p in db.session.query(TrainingPlan).filter(TrainingPlan.title.startswith("示例"))}
+        by_status = {p.status: p for p in plans.values()}
+        ended = next(p for p in plans.values() if p.status == "approved" and p.end_date < p.created_at.date())
+        waiting = next(p for p in plans.values() if teacher.id in (training_plans.matter_of(p).payload or {})
+                       .get("pending_teachers", ()))
+        matters = {m.type_code: m for m in db.session.query(Matter).filter(Matter.object_type.in_(
+            ("TeacherCategory", "Course", "CourseTeacher"))).order_by(Matter.id)}
+        expert = db.session.query(PlatformUser).filter_by(username="expert").one()
+        assigned = {m.type_code: m.id for m in db.session.query(Matter).filter_by(assignee_id=expert.id)}
+        cert = db.session.query(Certificate).filter_by(source="issued", replaced_by_id=None).first()
+        record = db.session.query(TrainingRecord).filter_by(plan_id=by_status["finished"].id).first()
+        return {"g_pending_row": next(r.id for r in rows if r.confirm == "pending" and r.course.status == "confirming"),
+                "g_filed_row": next(r.id for r in rows if r.confirm == "agreed" and r.course.status == "filed"),
+                "g_pending_plan": waiting.id, "g_finished_plan": by_status["finished"].id,
+                "g_terminated_plan": by_status["terminated"].id, "g_ended_plan": ended.id,
+                "g_filed_course": db.session.query(Course).filter_by(name="认证人员守则解读").one().id,
+                "g_returned_course": db.session.query(Course).filter_by(name="认证人员行为规范精讲").one().id,
+                "g_online_matter": assigned.get("course_filing", 0),
+                "g_rereview_matter": assigned.get("old_course_rereview", 0),
+                "g_binding_matter": matters["teacher_category_binding"].id,
+                "g_course_matter": matters["course_filing"].id, "g_unbinding_matter": matters["course_unbinding"].id,
+                "g_plan_matter": training_plans.matter_of(by_status["finished"]).id,
+                "g_plan_no": by_status["finished"].plan_no, "g_training_no": record.certificate_no,
+                "g_serial": cert.serial, "g_holder": cert.holder_name}
+
+
 def latest_captcha():
     """The answer of the newest image code, read where the app keeps it (same machine, same database)."""
     from app.extensions import db
@@ -154,7 +228,7 @@ def latest_captcha():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    ids = demo_ids()
+    ids = {**demo_ids(), **training_ids()}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -166,6 +240,15 @@ def main():
                 if not ONLY.search(name):
                     continue
                 page.goto(BASE + url.format(**ids))
+                page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
+            for name, kind, fields in QUERIES:
+                if not ONLY.search(name):
+                    continue
+                page.goto(BASE + f"/query/{kind}")
+                for key, value in fields.items():
+                    page.fill(f"[name={key}]", value.format(**ids))
+                page.fill("#captcha", latest_captcha())
+                page.click("form [type=submit]")
                 page.screenshot(path=os.path.join(OUT, f"{size}_{name}.png"), full_page=True)
             page.goto(BASE + "/portal/login")  # the demo candidate, with the image code the server keeps
             page.fill("#account", "13800000000")

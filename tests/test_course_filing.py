@@ -94,8 +94,10 @@ def test_filing_end_to_end(app, login, people):
     t1 = login("gcf-teacher1")
     page = t1.get("/teacherfilingview/list").text
     assert name in page and f"/teacherfilingview/confirm/{row1}" in page
+    assert f"/teacherfilingview/confirm/{row1}" in t1.get("/").text  # 待我确认 on the teacher's home
     _c, r = confirm(login, "gcf-teacher1", row1, "agree", "内容无误")
     assert r.status_code == 302
+    assert f"/teacherfilingview/confirm/{row1}" not in t1.get("/").text
     info = course_named(app, name)
     assert info["state"] == "teacher_confirmation" and info["pending"] == [people["t2"][0]]
     assert info["rows"][people["t1"][1]][1:] == ("agreed", "内容无误")

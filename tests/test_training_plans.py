@@ -113,6 +113,8 @@ def test_report_confirm_approve_finish_records_cpd(app, login, setup, candidate)
     assert s["plan_no"] in show and f"/matterview/show/{s['matter_id']}" in show and "待确认" in show
 
     t1 = teacher(login, setup, "t1")
+    home = t1.get("/").text  # 待我确认 on the teacher's home
+    assert "待我确认" in home and s["plan_no"] in home and f"/teacherplanview/confirm/{plan_id}" in home
     listing = t1.get("/teacherplanview/list").text
     assert s["plan_no"] in listing and setup["course_name"] in listing and "待确认" in listing
     assert "未终止" in listing and f"/teacherplanview/confirm/{plan_id}" in listing
@@ -124,6 +126,7 @@ def test_report_confirm_approve_finish_records_cpd(app, login, setup, candidate)
     assert s["state"] == "teacher_confirmation" and s["pending"] == [setup["t2"][0]]
     assert (setup["t1"][2], TeacherConfirm.AGREED.value, "时间合适") in s["teachers"]
     assert f"/teacherplanview/confirm/{plan_id}" not in t1.get("/teacherplanview/list").text  # answered
+    assert f"/teacherplanview/confirm/{plan_id}" not in t1.get("/").text
     assert confirm(teacher(login, setup, "t2"), plan_id, "agree").status_code == 302
     s = state(app, plan_id)
     assert s["state"] == "association_review" and s["plan_status"] == PlanStatus.REVIEWING.value

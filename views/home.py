@@ -6,8 +6,9 @@ from flask import g
 from flask_appbuilder import IndexView, expose
 
 from app.extensions import db
+from app.roles import TEACHER
 from app.scoping import role_names, scope_clause
-from app.services import notifications
+from app.services import notifications, training_plans
 from models import Matter
 from models.enums import MatterStatus
 from views import portal
@@ -30,5 +31,7 @@ class HomeView(IndexView):
             query = query.filter(clause)
         open_matters = query.count()
         overdue = query.filter(Matter.due_date < datetime.date.today()).count()  # same rule as Matter.overdue
+        awaiting = training_plans.awaiting_teacher(user) if TEACHER in names else []
         return self.render_template("platform/home_desk.html", unread=unread, roles=sorted(names),
-                                    open_matters=open_matters, overdue=overdue)
+                                    open_matters=open_matters, overdue=overdue, awaiting=awaiting,
+                                    is_teacher=TEACHER in names)

@@ -18,7 +18,7 @@ from app.roles import EXPERT, INSTITUTION
 from app.scoping import role_names
 from app.workflow import WorkflowError
 from models import Course, Matter, MatterHistory
-from models.enums import Conformity, CourseDelivery, CourseStatus, MatterStatus
+from models.enums import Conformity, CourseDelivery, CourseStatus
 
 FILING, REREVIEW = "course_filing", "old_course_rereview"
 TYPES = (FILING, REREVIEW)
@@ -84,9 +84,7 @@ def section_state(matter, section):
 
 
 def course_of(matter):
-    if matter is None or matter.object_type != "Course":
-        return None
-    return db.session.get(Course, matter.object_id)
+    return workflow.object_of(matter, Course)
 
 
 # --- the expert's lists ----------------------------------------------------------------------------------
@@ -236,18 +234,12 @@ def filed_courses(user):
 
 
 def rereviews_of(course):
-    return db.session.scalars(select(Matter).where(
-        Matter.type_code == REREVIEW, Matter.object_type == "Course", Matter.object_id == course.id)
-        .order_by(Matter.id.desc())).all()
+    return db.session.scalars(workflow.matters_about(REREVIEW, course)).all()
 
 
 def open_rereview(course, other_than=None):
     """The course's re-review still under review, or None."""
-    query = select(Matter).where(Matter.type_code == REREVIEW, Matter.object_type == "Course",
-                                 Matter.object_id == course.id, Matter.status == MatterStatus.IN_PROGRESS.value)
-    if other_than is not None:
-        query = query.where(Matter.id != other_than)
-    return db.session.scalar(query.limit(1))
+    return workflow.open_matter(REREVIEW, course, other_than)
 
 
 def _refusal(course, institution_id, other_than=None):

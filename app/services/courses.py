@@ -22,7 +22,7 @@ from app.services import files
 from app.services.teacher_categories import is_bound, teacher_of
 from app.workflow import WorkflowError
 from models import Course, CourseCategory, CourseTeacher, Matter, Person, PlatformUser
-from models.enums import CourseDelivery, CourseStatus, MatterStatus, TeacherConfirm
+from models.enums import CourseDelivery, CourseStatus, TeacherConfirm
 
 FILING, UNBINDING = "course_filing", "course_unbinding"
 MIN_HOURS, MAX_HOURS = decimal.Decimal("0.5"), decimal.Decimal("200")
@@ -70,24 +70,16 @@ def teachers():
 
 def matter_of(course):
     """The course's latest filing matter, or None."""
-    if course is None or course.id is None:
-        return None
-    return db.session.scalar(select(Matter).where(
-        Matter.type_code == FILING, Matter.object_type == "Course", Matter.object_id == course.id)
-        .order_by(Matter.id.desc()).limit(1))
+    return workflow.latest_matter(FILING, course)
 
 
 def course_of(matter):
-    if matter is None or matter.object_type != "Course":
-        return None
-    return db.session.get(Course, matter.object_id)
+    return workflow.object_of(matter, Course)
 
 
 def row_of(matter):
     """The CourseTeacher row an unbinding matter is about."""
-    if matter is None or matter.object_type != "CourseTeacher":
-        return None
-    return db.session.get(CourseTeacher, matter.object_id)
+    return workflow.object_of(matter, CourseTeacher)
 
 
 def editable(course):
@@ -133,15 +125,11 @@ def own_row(row_id, user):
 
 def open_unbinding(row):
     """The row's unbinding matter still under review, or None."""
-    return db.session.scalar(select(Matter).where(
-        Matter.type_code == UNBINDING, Matter.object_type == "CourseTeacher", Matter.object_id == row.id,
-        Matter.status == MatterStatus.IN_PROGRESS.value).limit(1))
+    return workflow.open_matter(UNBINDING, row)
 
 
 def unbindings_of(row):
-    return db.session.scalars(select(Matter).where(
-        Matter.type_code == UNBINDING, Matter.object_type == "CourseTeacher", Matter.object_id == row.id)
-        .order_by(Matter.id)).all()
+    return db.session.scalars(workflow.matters_about(UNBINDING, row).order_by(None).order_by(Matter.id)).all()
 
 
 def may_confirm(row, user):
@@ -506,10 +494,7 @@ def unbinding_submitted(matter, t, user):
         raise WorkflowError(_("Only a filed course may be unbound."))
     if row.confirm != TeacherConfirm.AGREED.value:
         raise WorkflowError(_("Only a teacher who agreed to the filing may unbind from it."))
-    other = db.session.scalar(select(Matter.id).where(
-        Matter.type_code == UNBINDING, Matter.object_type == "CourseTeacher", Matter.object_id == row.id,
-        Matter.status == MatterStatus.IN_PROGRESS.value, Matter.id != matter.id).limit(1))
-    if other is not None:
+    if workflow.open_matter(UNBINDING, row, other_than=matter.id) is not None:
         raise WorkflowError(_("An unbinding of this course is under review already."))
     row.confirm = TeacherConfirm.UNBINDING.value
 

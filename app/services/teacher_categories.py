@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app import workflow
 from app.extensions import db
 from app.workflow import WorkflowError
-from models import CourseCategory, Matter, Person, TeacherCategory
+from models import CourseCategory, Person, TeacherCategory
 from models.enums import ReviewStatus
 
 TYPE_CODE = "teacher_category_binding"
@@ -70,17 +70,11 @@ def bindings_of(person):
 
 def matter_of(binding):
     """The binding's latest matter, or None."""
-    if binding is None or binding.id is None:
-        return None
-    return db.session.scalar(select(Matter).where(
-        Matter.type_code == TYPE_CODE, Matter.object_type == "TeacherCategory", Matter.object_id == binding.id)
-        .order_by(Matter.id.desc()).limit(1))
+    return workflow.latest_matter(TYPE_CODE, binding)
 
 
 def binding_of(matter):
-    if matter is None or matter.object_type != "TeacherCategory":
-        return None
-    return db.session.get(TeacherCategory, matter.object_id)
+    return workflow.object_of(matter, TeacherCategory)
 
 
 def own_binding(binding_id, user):

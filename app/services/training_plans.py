@@ -58,16 +58,12 @@ def allocate_plan_no(institution, year):
 
 # --- reading -----------------------------------------------------------------------------------------
 def plan_of(matter):
-    if matter is None or matter.object_type != "TrainingPlan":
-        return None
-    return db.session.get(TrainingPlan, matter.object_id)
+    return workflow.object_of(matter, TrainingPlan)
 
 
 def matter_of(plan):
     """The plan's training_plan matter (the newest)."""
-    return db.session.scalar(select(Matter).where(
-        Matter.type_code == TYPE, Matter.object_type == "TrainingPlan", Matter.object_id == plan.id)
-        .order_by(Matter.id.desc()))
+    return workflow.latest_matter(TYPE, plan)
 
 
 def total_hours(plan):
@@ -149,6 +145,19 @@ def teacher_rows(user, course="", confirm=""):
     if course:
         stmt = stmt.where(TrainingPlan.courses.any(TrainingPlanCourse.course.has(Course.name.contains(course))))
     return db.session.scalars(stmt).all()
+
+
+def awaiting_teacher(user):
+    """待我确认 on a teacher's home: (what, name, link) of each course filing and plan still waiting for
+    this teacher's answer (G2, G4)."""
+    from app.services import courses
+
+    found = [(_("Course filing"), row.course.name, f"/teacherfilingview/confirm/{row.id}")
+             for row in courses.teacher_rows(user, confirm=TeacherConfirm.PENDING.value)
+             if courses.may_confirm(row, user)]
+    found += [(_("Training plan"), f"{row.plan.plan_no} {row.plan.title}", f"/teacherplanview/confirm/{row.plan_id}")
+              for row in teacher_rows(user, confirm=TeacherConfirm.PENDING.value) if may_confirm(row.plan, user)]
+    return found
 
 
 def may_confirm(plan, user):
