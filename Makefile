@@ -41,7 +41,7 @@ db: install translations
 
 run: db
 	$(FLASK) demo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	INPROCESS_BEAT=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 serve: db
 	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 'app.wsgi:app'

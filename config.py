@@ -46,7 +46,9 @@ CELERY = {
     "task_ignore_result": False,
     "broker_connection_retry_on_startup": True,
     # C2: unpaid orders past their expiry are closed every 10 minutes (celery beat)
-    "beat_schedule": {"expire-orders": {"task": "expire_orders", "schedule": 600.0}},
+    "beat_schedule": {"expire-orders": {"task": "expire_orders", "schedule": 600.0},
+                      # H4: exam, payment and review reminders, each sent once (app/services/reminders.py)
+                      "send-reminders": {"task": "send_reminders", "schedule": 300.0}},
 }
 
 # Delivery backends for e-mail and SMS (dotted paths, pluggable).
@@ -180,3 +182,10 @@ PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY", "" if APP_ENV == "production" else "sa
 # the sandbox signs its pay links and notifications with this key (derived from SECRET_KEY when unset)
 PAYMENT_SANDBOX_SECRET = _env("PAYMENT_SANDBOX_SECRET")
 VOUCHER_MAX_BYTES = 2 * 1024 * 1024
+# I4: a list longer than this is exported by a background job (progress and a download link)
+EXPORT_SYNC_ROWS = int(_env("EXPORT_SYNC_ROWS", 5000))
+# H4: how long before a sitting and before a payment deadline the reminders go out
+EXAM_REMINDER_HOURS = int(_env("EXAM_REMINDER_HOURS", 48))
+PAYMENT_REMINDER_HOURS = int(_env("PAYMENT_REMINDER_HOURS", 24))
+# without Redis there is no celery beat: `make run` runs its schedule in a thread of the server (app/beat.py)
+INPROCESS_BEAT = _bool("INPROCESS_BEAT", False)

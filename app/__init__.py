@@ -66,4 +66,8 @@ def create_app(overrides=None):
             from app.roles import sync_roles_if_migrated
 
             sync_roles_if_migrated(appbuilder)
+    if app.config.get("INPROCESS_BEAT") and not app.config.get("REDIS_URL"):
+        from app import beat
+
+        beat.start(app)
     return app

@@ -238,6 +238,7 @@ def load_demo():
     thread.posts = [MessagePost(author_id=users["candidate"].id, body="上传照片时提示背景颜色不符合，请问要求是什么？")]
     db.session.add(thread)
     db.session.commit()
+    _demo_support(users)
 
     from app.demo_results import demo_certificate_matters, demo_results
 
@@ -258,6 +259,12 @@ def load_demo():
     demo_membership(users)  # F9, F10
     demo_training(users)  # G1–G5
     _demo_scheduling(plans)
+    from app.demo_announcements import demo_announcements
+
+    demo_announcements(users)  # H5
+    from app.services import reminders
+
+    reminders.send_due()  # H4: the first round, so the outbox holds reminders
     return summary()
 
 
@@ -271,6 +278,18 @@ def demo_training(users):
     demo_courses(users)
     demo_course_reviews(users)
     demo_plans(users)
+
+
+def _demo_support(users):
+    """H2: besides the waiting thread, one answered and one resolved (through the support desk's service)."""
+    from app.services import messages
+
+    answered = messages.open_thread(users["candidate"], "payment", "缴费成功后报名状态什么时候更新？", "13800000000")
+    messages.reply(answered, users["support"], "缴费成功后系统会在几分钟内更新状态，请刷新“我的考试”。")
+    resolved = messages.open_thread(users["candidate"], "certificate", "证书上的姓名有错别字，怎么更正？",
+                                    "candidate@demo.example")
+    messages.reply(resolved, users["support"], "请在“在线办理 › 证书信息变更申请”中提交更正申请。")
+    messages.resolve(resolved, users["support"])
 
 
 def _demo_scheduling(plans):

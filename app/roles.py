@@ -48,7 +48,7 @@ _BUSINESS_VIEWS = (
     r"|CertificateIssue|CertificateImport"  # E4: 颁发证书, 证书导入 (the Association's alone)
     r"|ScoreEntry|ScoreImport"  # E1, E3: score entry, import, publication and re-checks (the Association's)
     r"|MatterType|Matter|MatterHistory|CalendarDay|CourseCategory|TeacherCategory|Course"
-    r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics"
+    r"|CourseTeacher|TrainingPlan|TrainingRecord|MessageThread|MessagePost|Announcement|Job|Statistics|SupportQueue"
     r"|Scheduling"  # D10: runs and publishes scheduling (can_schedule)
     r"|ExamPrintables"  # D11: door and desk stickers, sign-in sheets, admission tickets (can_print)
     r"|PhotoImport|PhotoVerification"  # D5, D6: photo zips, 认证 / 批量认证 / 人工确认
@@ -65,6 +65,7 @@ ROLE_PERMISSIONS = {
         (r"ExpertAssign(View)?", r"can_list|can_assign|menu_access"),  # F3: 待分配专家, 指派专家
         # G2, G4: the filed courses and reported plans (reviewed on the matter's page), terminating a plan
         (r"(CourseFiling|PlanReport)(View)?", r"can_list|can_show|can_terminate|menu_access"),
+        (r"WorkCalendarView", r"can_list"),  # I3: reads the working-day calendar; the Admin maintains it
     ],
     INSTITUTION: [
         (r"(Person|Site|Room|Invigilator|PilotApplication|WeeklyReport|Registration)(View|Api)?", WRITE),
@@ -89,6 +90,8 @@ ROLE_PERMISSIONS = {
          r"can_import|menu_access"),  # D4, D7-D9: into and from its own institution only
         (r"BatchPayment(View)?", r"can_pay|menu_access"),  # C4: pays for its own candidates
         (r"ScoreEntry(View)?", r"can_index|can_plan|can_export|menu_access"),  # E2: its candidates, once published
+        (r"AnnouncementBoard(View)?|Announcements", r"can_list|can_show|menu_access"),  # H5: those for it
+        (r"Statistics(View)?", r"can_overview|can_export|menu_access"),  # I2: its own figures (the service scopes)
         (r"People|Exams|ExamAdmin|Scores|Finance|Certificates|Matters|Training", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],
@@ -114,6 +117,7 @@ ROLE_PERMISSIONS = {
     SUPPORT: [
         (r"(MessageThread|MessagePost)(View|Api)?",
          r"can_list|can_show|can_add|can_edit|can_reply|menu_access|can_get|can_info"),
+        (r"SupportQueue(View)?", r"can_list|can_handle|menu_access"),  # H2: the queue, 分配给我, 已解决
         (r"(Person|Registration|Certificate|Matter|Announcement)(View|Api)?", READ),
         (r"People|Messages|Exams|Certificates|Matters|ExamAdmin", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
@@ -121,6 +125,7 @@ ROLE_PERMISSIONS = {
     FINANCE: [
         (_MONEY_VIEWS, READ + "|" + FINANCE_ACTIONS),
         (r"(Registration|Person|ExamPlan)(View|Api)?", READ),
+        (r"Statistics(View)?", r"can_overview|can_export|menu_access"),  # I2: fees and every other figure
         (r"Finance|ExamAdmin|People|Exams", r"menu_access"),
         (r"(Notification)(View|Api)?", r".*"),
     ],

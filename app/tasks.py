@@ -114,3 +114,19 @@ def issue_certificates(job_id, plan_id, user_id, issue_date):
     from app.services.certificate_pdf import run_issue_job
 
     return run_issue_job(job_id, plan_id, user_id, issue_date)
+
+
+@celery.task(name="export_list")
+def export_list(job_id, view_name, args, user_id):
+    """I4: a long back-office list to Excel, in the background."""
+    from app.services.list_export import run_export_job
+
+    return run_export_job(job_id, view_name, args, user_id)
+
+
+@celery.task(name="send_reminders")
+def send_reminders():
+    """H4: one round of the exam, payment and review reminders (each goes out once)."""
+    from app.services.reminders import send_due
+
+    return send_due()

@@ -45,6 +45,7 @@ from models.registration import (  # noqa: F401
     Score,
     WorkExperience,
 )
+from models.reminders import ReminderSent  # noqa: F401
 from models.training import (  # noqa: F401
     Course,
     CourseCategory,

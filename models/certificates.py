@@ -30,7 +30,7 @@ class Certificate(TimestampMixin, Model):
     pdf_id = fk("attachment.id", _l("Certificate PDF"))
     source = col(String(16), _l("Source"), default="issued", nullable=False, server_default="issued",
                  info={"enum": CertificateSource})
-    issue_date = col(Date, _l("Issue date"), nullable=False)
+    issue_date = col(Date, _l("Issue date"), nullable=False, index=True)  # I2: issued by period, today's
     valid_until = col(Date, _l("Valid until"), index=True)
     status = code_col(CertificateStatus, _l("Status"), default=CertificateStatus.VALID)
     status_reason = col(Text, _l("Status reason"))

@@ -232,6 +232,7 @@ class MessageCategory(CodeEnum):
 class ThreadStatus(CodeEnum):
     PENDING = "pending", _l("Awaiting reply")
     REPLIED = "replied", _l("Replied")
+    RESOLVED = "resolved", _l("Resolved")  # H2: support closed it; the author's follow-up reopens it
 
 
 class Channel(CodeEnum):
@@ -327,3 +328,19 @@ class Conformity(CodeEnum):
     """F3: the expert's judgement of one experience row."""
     CONFORMING = "conforming", _l("Conforming")
     NONCONFORMING = "nonconforming", _l("Nonconforming")
+
+
+class AnnouncementCategory(CodeEnum):
+    """H5: the kinds of announcement (公告) the association publishes."""
+    NOTICE = "notice", _l("Notices")
+    EXAM_NEWS = "exam_news", _l("Exam news")
+    POLICY = "policy", _l("Policies and regulations")
+    TRAINING = "training", _l("Training information")
+
+
+class AnnouncementTarget(CodeEnum):
+    """H5: who sees an announcement."""
+    EVERYONE = "everyone", _l("Everyone")
+    CANDIDATES = "candidates", _l("Candidates")
+    INSTITUTIONS = "institutions", _l("Institutions")
+    EXAM = "exam", _l("Candidates and institutions of one exam")

@@ -54,7 +54,10 @@ class Matter(TimestampMixin, Model):
     completed_at = col(DateTime, _l("Completed at"))
     history = relationship("MatterHistory", back_populates="matter", order_by="MatterHistory.id",
                            cascade="all, delete-orphan", info={"label": _l("History")})
-    __table_args__ = (Index("ix_matter_status_due", "status", "due_date"),)
+    __table_args__ = (Index("ix_matter_status_due", "status", "due_date"),
+                      # I2: the statistics and the home's "waiting for me" group the open matters by type and stage
+                      Index("ix_matter_status_type_state", "status", "type_code", "state"),
+                      Index("ix_matter_created_at", "created_at"))
 
     @property
     def overdue(self):

@@ -1,9 +1,16 @@
 """Message threads, notifications, announcements and deliveries (SPEC H1–H5)."""
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, false
 from sqlalchemy.orm import mapped_column, relationship
 
-from models.base import Model, TimestampMixin, _l, code_col, col, fk
-from models.enums import Channel, DeliveryStatus, MessageCategory, ThreadStatus
+from models.base import Model, TimestampMixin, _l, code_col, col, fk, now
+from models.enums import (
+    AnnouncementCategory,
+    AnnouncementTarget,
+    Channel,
+    DeliveryStatus,
+    MessageCategory,
+    ThreadStatus,
+)
 
 
 class MessageThread(TimestampMixin, Model):
@@ -11,11 +18,16 @@ class MessageThread(TimestampMixin, Model):
     __scope__ = {}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     user_id = fk("ab_user.id", _l("Author"), nullable=False)
-    user = relationship("PlatformUser", info={"label": _l("Author")})
+    user = relationship("PlatformUser", foreign_keys=[user_id], info={"label": _l("Author")})
     category = code_col(MessageCategory, _l("Category"), default=MessageCategory.OTHER)
     subject = col(String(128), _l("Message subject"), nullable=False)
     contact = col(String(120), _l("Phone or e-mail for the reply"), nullable=False)
     status = code_col(ThreadStatus, _l("Status"), default=ThreadStatus.PENDING)
+    # H2: who of support handles it, when support first answered, when it was resolved
+    assignee_id = fk("ab_user.id", _l("Handled by"))
+    assignee = relationship("PlatformUser", foreign_keys=[assignee_id], info={"label": _l("Handled by")})
+    first_response_at = col(DateTime, _l("First response at"))
+    resolved_at = col(DateTime, _l("Resolved at"))
     posts = relationship("MessagePost", back_populates="thread", order_by="MessagePost.id",
                          cascade="all, delete-orphan", info={"label": _l("Messages")})
 
@@ -49,11 +61,24 @@ class Notification(TimestampMixin, Model):
 
 
 class Announcement(TimestampMixin, Model):
-    """H5"""
+    """H5: an announcement (公告).  ``published`` means the association released it; it shows from
+    ``publish_at`` until ``withdraw_at`` (a withdrawal sets ``withdraw_at`` to its moment), to the users of
+    its ``target`` (app/services/announcements.py, ``visible_to``)."""
     __tablename__ = "announcement"
     id = mapped_column(Integer, primary_key=True)
     title = col(String(255), _l("Title"), nullable=False, index=True)
+    category = code_col(AnnouncementCategory, _l("Category"), default=AnnouncementCategory.NOTICE,
+                        server_default=AnnouncementCategory.NOTICE.value)
+    target = code_col(AnnouncementTarget, _l("Audience"), default=AnnouncementTarget.EVERYONE,
+                      server_default=AnnouncementTarget.EVERYONE.value)
+    exam_plan_id = fk("exam_plan.id", _l("Exam"))
+    exam_plan = relationship("ExamPlan", info={"label": _l("Exam")})
     body = col(Text, _l("Content"), nullable=False)
+    attachment_id = fk("attachment.id", _l("Attachment"))
+    attachment = relationship("Attachment", info={"label": _l("Attachment")})
+    pinned = col(Boolean, _l("Pinned"), default=False, nullable=False, server_default=false())
+    publish_at = col(DateTime, _l("Visible from"), default=now, nullable=False, index=True)
+    withdraw_at = col(DateTime, _l("Visible until"))
     published = col(Boolean, _l("Published"), default=False, nullable=False)
     published_at = col(DateTime, _l("Published at"))
 

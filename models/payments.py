@@ -25,7 +25,7 @@ class Order(TimestampMixin, Model):
     status = code_col(OrderStatus, _l("Status"), default=OrderStatus.UNPAID)
     method = code_col(PaymentMethod, _l("Payment method"), nullable=True)
     expires_at = col(DateTime, _l("Expires at"))
-    paid_at = col(DateTime, _l("Paid at"))
+    paid_at = col(DateTime, _l("Paid at"), index=True)  # I2: fees by period, today's
     # C4: an institution's batch order pays its children (one order per registration)
     parent_id = fk("payment_order.id", _l("Batch order"))
     parent = relationship("Order", remote_side=[id], back_populates="children", info={"label": _l("Batch order")})

@@ -125,6 +125,27 @@ STAFF += [("teacher", "g_teacher_bindings", "/teacherbindingview/list"),
           ("association", "g_matter_course", "/matterview/show/{g_course_matter}"),
           ("association", "g_matter_plan", "/matterview/show/{g_plan_matter}"),
           ("association", "g_matter_unbinding", "/matterview/show/{g_unbinding_matter}")]
+# H5: announcements (公告) — the portal list, a search, a category, the pinned demo one with its PDF; the back office
+PUBLIC += [("h5_announcements", "/portal/announcements"), ("h5_announcements_search", "/portal/announcements?q=考试"),
+           ("h5_announcements_policy", "/portal/announcements?category=policy"),
+           ("h5_announcement_detail", "/portal/announcements/{h5_pinned}")]
+CANDIDATE += [("h5_candidate_announcements", "/portal/announcements"),
+              ("h5_candidate_exam_announcement", "/portal/announcements/{h5_exam}")]
+STAFF += [("association", "h5_announcement_admin", "/announcementview/list/"),
+          ("association", "h5_announcement_add", "/announcementview/add/"),
+          ("association", "h5_announcement_edit", "/announcementview/edit/{h5_pinned}"),
+          ("association", "h5_announcement_show", "/announcementview/show/{h5_pinned}"),
+          ("institution", "h5_institution_announcements", "/announcementboard/list/"),
+          ("institution", "h5_institution_announcement", "/announcementboard/show/{h5_institutions}")]
+# I3: the working-day calendar (国庆节, a demo override on Dec 31), a chosen day, the Association's read-only view
+STAFF += [("admin", "i3_work_calendar", "/workcalendar/2026"),
+          ("admin", "i3_work_calendar_day", "/workcalendar/2026?day=2026-10-01#day-form"),
+          ("admin", "i3_work_calendar_unknown_year", "/workcalendar/2030"),
+          ("association", "i3_work_calendar_read_only", "/workcalendar/2026")]
+# I1: the audit-log browser, filtered and with a bad date
+STAFF += [("admin", "i1_audit_log", "/auditlog/"),
+          ("admin", "i1_audit_log_filtered", "/auditlog/?action=update&object_type=CalendarDay"),
+          ("admin", "i1_audit_log_bad_date", "/auditlog/?start=2026-02-30")]
 # the public query hall's answers: (page, kind, the form's fields)
 QUERIES = [("g_query_result_certificate", "certificate", {"serial": "{g_serial}", "name": "{g_holder}"}),
            ("g_query_result_qualification", "qualification", {"name": "{g_holder}", "serial": "{g_serial}"}),
@@ -133,6 +154,15 @@ QUERIES = [("g_query_result_certificate", "certificate", {"serial": "{g_serial}"
            ("g_query_result_teacher", "teacher", {"name": "赵老师", "id_number": "11010519780308002X"}),
            ("g_query_result_plan", "plan", {"plan_no": "{g_plan_no}"}),
            ("g_query_result_unknown", "certificate", {"serial": "{g_serial}", "name": "张三"})]
+# issue 15: the cockpit (I2 statistics and home, H2 support queue, H4 outbox)
+STAFF += [("association", f"i2_{section}", f"/statistics/{section}") for section in (
+    "registrations", "pass_rates", "fees", "matters", "certificates", "support")]
+STAFF += [("association", "i2_home_association", "/"), ("association", "i2_bad_filter", "/statistics/fees?year=abc"),
+          ("institution", "i2_home_institution", "/"), ("institution", "i2_institution_statistics", "/statistics/"),
+          ("finance", "i2_finance_fees", "/statistics/fees"),
+          ("support", "h2_support_queue", "/supportqueue/"),
+          ("support", "h2_queue_waiting", "/supportqueue/?status=pending"),
+          ("support", "h2_thread", "/messagethreadview/show/1"), ("admin", "h4_outbox", "/deliveryview/list/")]
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -216,6 +246,20 @@ def training_ids():
                 "g_serial": cert.serial, "g_holder": cert.holder_name}
 
 
+def announcement_ids():
+    """H5: the demo announcements the pages show (app/demo_announcements.py)."""
+    from app.extensions import db
+    from models import Announcement
+
+    with _app().app_context():
+        rows = db.session.query(Announcement).filter_by(published=True).order_by(Announcement.id).all()
+        first = {}
+        for row in rows:
+            first.setdefault("pinned" if row.pinned else row.target, row.id)
+        return {"h5_pinned": first.get("pinned", 0), "h5_exam": first.get("exam", 0),
+                "h5_institutions": first.get("institutions", 0)}
+
+
 def latest_captcha():
     """The answer of the newest image code, read where the app keeps it (same machine, same database)."""
     from app.extensions import db
@@ -228,7 +272,7 @@ def latest_captcha():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    ids = {**demo_ids(), **training_ids()}
+    ids = {**demo_ids(), **training_ids(), **announcement_ids()}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -269,7 +313,7 @@ def main():
                 page.click("form[action$='/pay'] button")
                 page.screenshot(path=os.path.join(OUT, f"{size}_sandbox_gateway.png"), full_page=True)
             context.close()
-            for user in dict.fromkeys(u for u, _n, _url in STAFF):
+            for user in dict.fromkeys(u for u, name, _url in STAFF if ONLY.search(name)):  # (the login limit)
                 context = browser.new_context(viewport=viewport, locale="zh-CN")
                 page = context.new_page()
                 page.goto(BASE + "/login/")

@@ -9,11 +9,11 @@ from models import AuditLog, Institution, Matter, Person, PlatformUser, Registra
 MENU_CATEGORIES = {  # role -> menu groups (by their Chinese labels' English keys) it must see / not see
     "association": ({"People", "Exams", "ExamAdmin", "Certificates", "Matters", "Training", "Messages",
                      "Statistics"}, {"Security"}),
-    "institution": ({"People", "ExamAdmin", "Matters", "Training"}, {"Statistics", "Messages", "Security"}),
+    "institution": ({"People", "ExamAdmin", "Matters", "Training", "Statistics"}, {"Messages", "Security"}),
     "expert": ({"Matters"}, {"People", "ExamAdmin", "Security"}),
     "teacher": ({"Training", "Matters"}, {"People", "Security", "ExamAdmin"}),
     "support": ({"Messages", "People"}, {"Statistics", "Security", "Training"}),
-    "finance": ({"ExamAdmin"}, {"Matters", "Security", "Training"}),
+    "finance": ({"ExamAdmin", "Statistics"}, {"Matters", "Security", "Training"}),
     "admin": ({"People", "Security", "Statistics"}, set()),
 }
 
@@ -39,14 +39,15 @@ def test_each_role_sees_its_menu_groups(app, username):
 
 
 FORBIDDEN = {
-    "institution": ["/auditlogview/list/", "/users/list/", "/statistics/", "/mattertypeview/list/",
+    "institution": ["/auditlogview/list/", "/users/list/", "/mattertypeview/list/",
                     "/certificatetypeview/add", "/orderview/add"],
     "candidate": ["/personview/list/", "/matterview/list/", "/registrationview/list/", "/users/list/",
                   "/auditlogview/list/", "/examplanview/list/"],
-    "expert": ["/personview/list/", "/registrationview/list/", "/auditlogview/list/"],
+    "expert": ["/personview/list/", "/registrationview/list/", "/auditlogview/list/", "/statistics/"],
     "teacher": ["/personview/list/", "/orderview/list/", "/registrationview/list/", "/courseview/add",
                 "/trainingplanview/add"],
-    "support": ["/orderview/list/", "/auditlogview/list/", "/users/list/", "/messagethreadview/delete/1"],
+    "support": ["/orderview/list/", "/auditlogview/list/", "/users/list/", "/messagethreadview/delete/1",
+                "/statistics/"],
     "finance": ["/matterview/list/", "/messagethreadview/list/", "/auditlogview/list/"],
     "association": ["/auditlogview/list/", "/users/list/", "/roles/list/"],
 }

@@ -3,6 +3,7 @@ business area (人员, 考试, 考务, 证书, 事项, 培训, 消息, 统计, �
 from flask_babel import lazy_gettext as _l
 
 from views.admin import (
+    announcements,
     certificates,
     course_filings,
     course_reviews,
@@ -23,6 +24,7 @@ from views.admin import (
     scheduling,
     scores,
     statistics,
+    support_queue,
     system,
     teacher_bindings,
     training,
@@ -31,7 +33,8 @@ from views.admin import (
 
 AREAS = [people, exams, examadmin, registrations, scores, finance, certificates, matters, training, messages,
          statistics, system, institution_ops, imports, photo_imports, scheduling, exam_printables,
-         personnel_matters, expert_review, credit, teacher_bindings, course_filings, course_reviews, training_plans]
+         personnel_matters, expert_review, credit, teacher_bindings, course_filings, course_reviews, training_plans,
+         announcements, support_queue]
 
 
 def _titles(view, label):

@@ -6,7 +6,7 @@ own institution forced on writes, and safe paging/sorting.
 """
 import datetime
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -25,7 +25,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
-from app.exports import EXPORT_MAX_ROWS, send_xlsx
+from app.exports import EXPORT_BATCH, EXPORT_JOB_MAX_ROWS, EXPORT_MAX_ROWS, send_xlsx
 from app.extensions import db
 from app.hardening import DB_INT_MAX
 from app.scoping import DEFAULT_SCOPE, ScopeFilter, scope_clause, sees_all
@@ -281,14 +281,49 @@ class PlatformModelView(ScopedMixin, ModelView):
     @expose("/export/")
     @has_access
     def export(self):
-        """I4: the current list (same scope and search filters) as an Excel file."""
+        """I4: the current list (same scope and search filters) as an Excel file, streamed; a list longer than
+        EXPORT_SYNC_ROWS is exported by a background job whose page shows the progress and the download."""
+        count = self._export_count()
+        if count > current_app.config["EXPORT_SYNC_ROWS"]:
+            from app import tasks
+            from app.services import jobs
+
+            job = jobs.start("list_export", g.user, tasks.export_list, self.class_permission_name,
+                             request.args.to_dict(flat=False), g.user.id, total=min(count, EXPORT_JOB_MAX_ROWS))
+            return self.render_template("platform/export_job.html", job=job, count=count)
+        headers, rows = self.export_table(EXPORT_MAX_ROWS)
+        return send_xlsx(f"{self.class_permission_name}.xlsx", headers, rows)
+
+    def _export_filters(self):
         get_filter_args(self._filters)
-        joined = self._filters.get_joined_filters(self._base_filters)
-        _count, items = self.datamodel.query(joined, page_size=EXPORT_MAX_ROWS, page=0)
+        return self._filters.get_joined_filters(self._base_filters)
+
+    def _export_count(self):
+        count, _items = self.datamodel.query(self._export_filters(), page_size=1, page=0)
+        return count
+
+    def export_table(self, limit, progress=None):
+        """(headers, rows): the rows a generator reading EXPORT_BATCH at a time in primary-key order (the
+        request's filters and the user's scope), up to ``limit``; ``progress(done)`` after each batch."""
+        joined = self._export_filters()
         columns = [c for c in self.list_columns if c not in HIDDEN_COLUMNS]
         headers = [str(self.label_columns.get(c, c)) for c in columns]
-        rows = [[self._export_value(item, c) for c in columns] for item in items]
-        return send_xlsx(f"{self.class_permission_name}.xlsx", headers, rows)
+        pk = self.datamodel.get_pk_name()
+
+        def rows():
+            done = 0
+            while done < limit:
+                _count, items = self.datamodel.query(joined, order_column=pk, order_direction="asc",
+                                                     page=done // EXPORT_BATCH, page_size=EXPORT_BATCH)
+                for item in items[:limit - done]:
+                    yield [self._export_value(item, c) for c in columns]
+                done += len(items)
+                if progress is not None:
+                    progress(done)
+                if len(items) < EXPORT_BATCH:
+                    return
+
+        return headers, rows()
 
     def _export_value(self, item, column):
         value = getattr(item, column, None)

@@ -6,12 +6,14 @@ from flask import g
 from flask_appbuilder import IndexView, expose
 
 from app.extensions import db
-from app.roles import TEACHER
+from app.roles import ADMIN, ASSOCIATION, FINANCE, INSTITUTION, TEACHER
 from app.scoping import role_names, scope_clause
-from app.services import notifications, training_plans
+from app.services import dashboard, notifications, training_plans
 from models import Matter
 from models.enums import MatterStatus
 from views import portal
+
+FIGURE_ROLES = {ADMIN, ASSOCIATION, INSTITUTION, FINANCE}  # the home shows them today's figures (I2)
 
 
 class HomeView(IndexView):
@@ -32,6 +34,8 @@ class HomeView(IndexView):
         open_matters = query.count()
         overdue = query.filter(Matter.due_date < datetime.date.today()).count()  # same rule as Matter.overdue
         awaiting = training_plans.awaiting_teacher(user) if TEACHER in names else []
+        figures = dashboard.today_figures(user) if names & FIGURE_ROLES else []
         return self.render_template("platform/home_desk.html", unread=unread, roles=sorted(names),
                                     open_matters=open_matters, overdue=overdue, awaiting=awaiting,
-                                    is_teacher=TEACHER in names)
+                                    is_teacher=TEACHER in names, figures=figures,
+                                    waiting=dashboard.waiting_for_me(user))

@@ -1,5 +1,6 @@
 """Contact-us messages (SPEC H1, H2): a candidate writes, Support replies,
 the candidate follows up.  Every reply notifies the author."""
+import datetime
 import re
 
 from flask_babel import gettext as _
@@ -45,8 +46,9 @@ def open_thread(user, category, content, contact):
 
 
 def follow_up(thread, user, content):
+    """The author writes again: the thread waits for support once more (a resolved one reopens)."""
     thread.posts.append(MessagePost(author_id=user.id, body=_content(content), from_staff=False))
-    thread.status = ThreadStatus.PENDING.value
+    thread.status, thread.resolved_at = ThreadStatus.PENDING.value, None
     db.session.commit()
 
 
@@ -54,8 +56,26 @@ def reply(thread, staff_user, content):
     """Support answers; the author is notified with a link to the thread."""
     thread.posts.append(MessagePost(author_id=staff_user.id, body=_content(content), from_staff=True))
     thread.status = ThreadStatus.REPLIED.value
+    thread.first_response_at = thread.first_response_at or datetime.datetime.now()  # H2: response time
+    thread.assignee_id = thread.assignee_id or staff_user.id
     deliveries = notifications.notify(
         [thread.user], _l("Your message has a reply"), _l('Support replied to "%(subject)s".', subject=thread.subject),
         link=f"/portal/messages/{thread.id}")
     db.session.commit()
     notifications.dispatch(deliveries)
+
+
+# --- H2 客服队列: assignment and resolution -------------------------------------------------------------
+def assign(thread, user):
+    """Support takes the thread (分配给我)."""
+    thread.assignee_id = user.id
+    db.session.commit()
+
+
+def resolve(thread, user):
+    """已解决: only an answered thread; the author's follow-up reopens it."""
+    if thread.first_response_at is None:
+        raise MessageError("status", _("Reply to the message before marking it resolved."))
+    thread.status, thread.resolved_at = ThreadStatus.RESOLVED.value, datetime.datetime.now()
+    thread.assignee_id = thread.assignee_id or user.id
+    db.session.commit()

@@ -17,10 +17,11 @@ from app.extensions import db
 from app.roles import CANDIDATE
 from app.scoping import role_names
 from app.services import accounts, institutions, matter_content, messages, photos, registration, seats, verification
+from app.services import announcements as announcement_service
 from app.services import realname as realname_service
 from app.services.accounts import AccountError
 from app.services.verification import VerificationError
-from models import Announcement, ExamPlan, Matter, MessageThread, Notification, PlatformUser, Registration
+from models import ExamPlan, Matter, MessageThread, Notification, PlatformUser, Registration
 from models.enums import (
     CertLevel,
     ExamCategory,
@@ -96,9 +97,9 @@ def _sign_in(user):
 # --- public pages ------------------------------------------------------------------------
 def home_page():
     exams = db.session.query(ExamPlan).filter_by(published=True).order_by(ExamPlan.reg_start.desc()).limit(8).all()
-    news = db.session.query(Announcement).filter_by(published=True).order_by(
-        Announcement.published_at.desc()).limit(5).all()
-    return render("home.html", exams=exams, news=news, contact=current_app.config["CONTACT"])
+    news = announcement_service.latest(current_candidate(), limit=5)  # H5: what this visitor sees, pinned first
+    return render("home.html", exams=exams, news=news, contact=current_app.config["CONTACT"],
+                  news_excerpt=lambda item: announcement_service.plain_text(item.body)[:120])
 
 
 @bp.route("/")
@@ -560,6 +561,7 @@ def realname():
 
 # the registration wizard, payments and printables add their routes to this blueprint
 from views.portal import (  # noqa: E402,F401
+    announcements,
     cert_matters,
     certificates,
     matters,
