@@ -161,8 +161,38 @@ def _matches(rules, view_name, permission_name):
     return any(re.fullmatch(v, view_name) and re.fullmatch(p, permission_name) for v, p in rules)
 
 
+def ceiling(role_name, pvms, generated=None):
+    """The permissions (FAB permission-views) ``role_name`` may ever hold: its rules here, the workflow's
+    transitions and its own account's pages."""
+    generated = workflow_rules() if generated is None else generated
+    rules = ROLE_PERMISSIONS[role_name] + generated.get(role_name, []) + (OWN_ACCOUNT if role_name != CANDIDATE
+                                                                         else [])
+    return [pvm for pvm in pvms if _matches(rules, pvm.view_menu.name, pvm.permission.name)]
+
+
+def switched_off(session):
+    """{(role, view, permission)} the Admin switched off on screen (I1); none before that table exists."""
+    if not inspect(session.get_bind()).has_table("role_permission_off"):
+        return set()
+    from models import RolePermissionOff
+
+    return {(r.role_name, r.view_name, r.permission_name) for r in session.query(RolePermissionOff)}
+
+
+def apply_role(role, wanted, off):
+    """Give ``role`` each wanted permission not switched off, and take away the switched-off ones."""
+    have = set(role.permissions)
+    for pvm in wanted:
+        key = (role.name, pvm.view_menu.name, pvm.permission.name)
+        if key in off and pvm in have:
+            role.permissions.remove(pvm)
+        elif key not in off and pvm not in have:
+            role.permissions.append(pvm)
+
+
 def sync_roles(appbuilder):
-    """Register every view's permissions, then grant each declared role its share."""
+    """Register every view's permissions, then grant each declared role its share (less what the Admin
+    switched off on screen)."""
     sm = appbuilder.sm
     for role_name in (*ROLE_PERMISSIONS, sm.auth_role_public):
         if sm.find_role(role_name) is None:
@@ -170,15 +200,9 @@ def sync_roles(appbuilder):
     appbuilder.add_permissions(update_perms=True)
     session = sm.session
     pvms = session.query(sm.permissionview_model).all()
-    generated = workflow_rules()
-    for role_name, rules in ROLE_PERMISSIONS.items():
-        rules = rules + generated.get(role_name, []) + (OWN_ACCOUNT if role_name != CANDIDATE else [])
-        role = sm.find_role(role_name)
-        have = set(role.permissions)
-        wanted = [pvm for pvm in pvms if _matches(rules, pvm.view_menu.name, pvm.permission.name)]
-        for pvm in wanted:
-            if pvm not in have:
-                role.permissions.append(pvm)
+    generated, off = workflow_rules(), switched_off(session)
+    for role_name in ROLE_PERMISSIONS:
+        apply_role(sm.find_role(role_name), ceiling(role_name, pvms, generated), off)
     session.commit()
 
 

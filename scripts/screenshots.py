@@ -162,7 +162,9 @@ STAFF += [("association", "i2_home_association", "/"), ("association", "i2_bad_f
           ("finance", "i2_finance_fees", "/statistics/fees"),
           ("support", "h2_support_queue", "/supportqueue/"),
           ("support", "h2_queue_waiting", "/supportqueue/?status=pending"),
-          ("support", "h2_thread", "/messagethreadview/show/1"), ("admin", "h4_outbox", "/deliveryview/list/")]
+          ("support", "h2_thread", "/messagethreadview/show/1"), ("admin", "h4_outbox", "/deliveryview/list/"),
+          ("admin", "i1_role_permissions", "/rolepermissions/Support"),
+          ("institution", "i4_export_job", "/personview/export/")]  # a job when EXPORT_SYNC_ROWS is small
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}

@@ -5,14 +5,14 @@
 without a menu entry, for one row's details (/auditlogview/show/<id>)."""
 import datetime
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.exports import EXPORT_MAX_ROWS, send_xlsx
-from app.services import audit_browser
+from app.services import audit_browser, role_permissions
 from app.services import work_calendar as calendar_service
 from models import Attachment, AuditLog, Job
 from models.enums import AuditAction
@@ -154,8 +154,34 @@ AttachmentView = model_view(Attachment, list_columns=["filename", "kind", "conte
                             search_columns=["filename", "kind"], base_permissions=["can_list", "can_show"],
                             label_columns={"person": _l("Person")})
 
+class RolePermissionsView(BaseView):
+    """I1 角色权限: a role's permissions switched off and on within app/roles.py (the Admin's alone)."""
+    route_base = "/rolepermissions"
+    default_view = "edit"
+    base_permissions = ["can_edit"]
+
+    @expose("/", methods=["GET", "POST"])
+    @expose("/<role>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, role=None):
+        roles = role_permissions.editable_roles()
+        role = role or roles[0][0]
+        error, status = None, 200
+        try:
+            if request.method == "POST":
+                off, on = role_permissions.save(role, request.form.getlist("pvm"), g.user)
+                flash(_("Saved: %(on)d permissions on, %(off)d off.", on=on, off=off), "success")
+                return redirect(url_for(".edit", role=role))
+            grid = role_permissions.grid(role)
+        except role_permissions.RoleError as exc:
+            error, status, grid = str(exc), 400, []
+        return self.render_template("system/role_permissions.html", roles=roles, role=role, grid=grid,
+                                    error=error), status
+
+
 MENU = [
     (AuditBrowserView, _l("Audit log")),
+    (RolePermissionsView, _l("Role permissions")),
     (WorkCalendarView, _l("Working-day calendar")),
     (JobView, _l("Background jobs")),
     (AttachmentView, _l("Uploaded files")),
