@@ -18,6 +18,13 @@ LONG_NUMBER = re.compile(r"\d{10,}")
 ID_ARG = re.compile(r"^(ids?|q|page|.*_id|(page|psize)_.*)$")
 
 
+def page_number(raw, default=1):
+    """A page number from the query string: ASCII digits, from 1, at most 99,999; else ``default``
+    ("²".isdigit() is true, but it is no number)."""
+    raw = str(raw or "")
+    return max(1, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 6 else default
+
+
 def _too_big(text):
     return any(int(n) > DB_INT_MAX for n in LONG_NUMBER.findall(text))
 

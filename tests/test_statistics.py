@@ -140,7 +140,9 @@ def test_bad_filters_are_refused_in_chinese(login):
     """I2: a bad year, exam or date is named in Chinese, with a 400 and no 500."""
     c = login("association")
     for args, message in (({"year": "abc"}, "年度无效"), ({"year": "1999"}, "年度无效"),
-                          ({"exam": "x1"}, "考试无效"), ({"start": "2026-13-40"}, "不是有效的日期"),
+                          ({"exam": "x1"}, "考试无效"), ({"exam": "²"}, "考试无效"),
+                          ({"exam": "99999999999999999999"}, "考试无效"), ({"end": "9999-12-31"}, "不是有效的日期"),
+                          ({"start": "2026-13-40"}, "不是有效的日期"),
                           ({"start": "2026-05-02", "end": "2026-05-01"}, "结束日期早于开始日期")):
         r = c.get("/statistics/fees", query_string=args)
         assert r.status_code == 400 and message in r.text, (args, r.text[:300])

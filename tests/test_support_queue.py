@@ -88,7 +88,7 @@ def test_bad_queue_filters_are_refused_in_chinese(login):
     support = login("support")
     for args, word in (({"category": "nope"}, "类别无效"), ({"status": "x"}, "状态无效"),
                        ({"age": "5"}, "等待时间无效"),
-                       ({"handler": "boss"}, "办理人无效"), ({"page": "-1"}, "页码无效")):
+                       ({"handler": "boss"}, "办理人无效"), ({"page": "-1"}, "页码无效"), ({"page": "²"}, "页码无效")):
         r = support.get("/supportqueue/", query_string=args)
         assert r.status_code == 400 and word in r.text, (args, r.text[:300])
 

@@ -309,19 +309,24 @@ class PlatformModelView(ScopedMixin, ModelView):
         columns = [c for c in self.list_columns if c not in HIDDEN_COLUMNS]
         headers = [str(self.label_columns.get(c, c)) for c in columns]
         pk = self.datamodel.get_pk_name()
+        key = getattr(self.datamodel.obj, pk)
 
         def rows():
-            done = 0
+            done, last = 0, None  # keyset paging: each batch after the last key, no count, no offset
             while done < limit:
-                _count, items = self.datamodel.query(joined, order_column=pk, order_direction="asc",
-                                                     page=done // EXPORT_BATCH, page_size=EXPORT_BATCH)
-                for item in items[:limit - done]:
+                query = self.datamodel.session.query(self.datamodel.obj)
+                if last is not None:
+                    query = query.filter(key > last)
+                items = self.datamodel.apply_all(query, joined, order_column=pk, order_direction="asc",
+                                                 page_size=min(EXPORT_BATCH, limit - done)).all()
+                for item in items:
                     yield [self._export_value(item, c) for c in columns]
                 done += len(items)
                 if progress is not None:
                     progress(done)
                 if len(items) < EXPORT_BATCH:
                     return
+                last = getattr(items[-1], pk)
 
         return headers, rows()
 

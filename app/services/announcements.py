@@ -13,9 +13,11 @@ later), and the audience matches —
 Admin and Association see every audience (still only inside the visibility window).
 """
 import datetime
+from html import unescape
 
 import nh3
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import and_, false, or_, select, true
 
 from app.extensions import db
@@ -58,9 +60,16 @@ def sanitise(html):
                      link_rel="noopener noreferrer")
 
 
+def safe_html(html):
+    """The body to render: sanitised again at every rendering, so no stored markup is ever trusted (bodies
+    written before the sanitiser existed included)."""
+    return Markup(sanitise(html))
+
+
 def plain_text(html):
-    """The body without markup (for list excerpts)."""
-    return " ".join(nh3.clean(html or "", tags=set()).split())
+    """The body without markup (for list excerpts): nh3 returns escaped text, unescaped here because the
+    template escapes it once more."""
+    return " ".join(unescape(nh3.clean(html or "", tags=set())).split())
 
 
 def _now(now):
@@ -80,7 +89,7 @@ def _audience(user):
     if names & {ADMIN, ASSOCIATION}:
         return true()
     targets = [Announcement.target == AnnouncementTarget.EVERYONE.value]
-    if names and names <= {CANDIDATE}:  # a portal user
+    if CANDIDATE in names:  # a portal user (who may also be a teacher or an expert)
         targets.append(Announcement.target == AnnouncementTarget.CANDIDATES.value)
         registered = select(Registration.exam_plan_id).join(Person, Person.id == Registration.person_id) \
             .where(Person.user_id == user.id)
@@ -206,7 +215,7 @@ def save(form, user, item=None, upload=None, now=None):
     exam = None
     if target == AnnouncementTarget.EXAM.value:
         raw = (form.get("exam_plan_id") or "").strip()
-        exam = db.session.get(ExamPlan, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        exam = db.session.get(ExamPlan, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
         if exam is None:
             raise AnnouncementError("exam_plan_id", _("Exam: choose the exam this announcement is for."))
     body = sanitise(form.get("body"))
@@ -252,7 +261,8 @@ def withdraw(item, now=None):
     now = _now(now)
     if not item.published:
         raise AnnouncementError("form", _("Only a published announcement can be withdrawn."))
-    item.withdraw_at = now
+    # a scheduled one is withdrawn at its own start (so it is never shown and its form stays valid)
+    item.withdraw_at = max(now, item.publish_at) if item.publish_at else now
 
 
 def toggle_pin(item):

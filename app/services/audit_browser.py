@@ -52,9 +52,12 @@ def _day(args, name, label):
     if not raw:
         return None
     try:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
-        raise AuditFilterError(name, _("%(field)s is not a valid date.", field=label)) from None
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:  # 9999-12-31 + 1 day would overflow
+        raise AuditFilterError(name, _("%(field)s is not a valid date.", field=label))
+    return day
 
 
 def parse_filters(args):

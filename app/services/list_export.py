@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 
 from app.exports import EXPORT_JOB_MAX_ROWS, XLSX, write_xlsx
 from app.extensions import db
+from app.roles import INSTITUTION
+from app.scoping import role_names
 from app.services import files, jobs
 from models import PlatformUser
 
@@ -33,8 +35,9 @@ def run_export_job(job_id, view_name, args, user_id):
             with tempfile.TemporaryFile() as out:
                 n = write_xlsx(out, headers, rows)
                 out.seek(0)
-                item = files.store(out.read(), f"{view_name}.xlsx", XLSX, "export", user=user,
-                                   institution_id=user.institution_id)
+                # an institution's export is its users' file; anyone else's is their own only
+                own = user.institution_id if INSTITUTION in role_names(user) else None
+                item = files.store(out.read(), f"{view_name}.xlsx", XLSX, "export", user=user, institution_id=own)
         db.session.commit()
         message = _("%(n)d rows exported.", n=n)
         if n >= EXPORT_JOB_MAX_ROWS:

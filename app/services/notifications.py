@@ -5,10 +5,13 @@ caller's transaction; ``dispatch`` hands the queued deliveries to Celery
 after the caller committed (a worker must see the rows).
 """
 import datetime
+import logging
 
 from app.extensions import db
 from models import Delivery, Notification
 from models.enums import Channel
+
+log = logging.getLogger(__name__)
 
 
 def _has_real_email(user):
@@ -36,10 +39,26 @@ def notify(users, title, body="", link=None, email=True):
 
 
 def dispatch(deliveries):
+    """Hand each delivery to a worker; one that fails (a backend error in eager mode, the broker down) is
+    logged and left QUEUED for the next round of ``redispatch_queued``, and the others still go."""
     from app.tasks import deliver
 
     for item in deliveries:
-        deliver.delay(item.id)
+        try:
+            deliver.delay(item.id)
+        except Exception:  # noqa: BLE001  (the delivery row records the outcome; the rest must still go)
+            log.exception("delivery %s not handed over", item.id)
+
+
+def redispatch_queued(older_than_minutes=10):
+    """Deliveries still QUEUED a while after they were written (a worker or the broker was down)."""
+    from models.enums import DeliveryStatus
+
+    since = datetime.datetime.now() - datetime.timedelta(minutes=older_than_minutes)
+    stale = db.session.query(Delivery).filter(Delivery.status == DeliveryStatus.QUEUED.value,
+                                              Delivery.created_at < since).limit(500).all()
+    dispatch(stale)
+    return len(stale)
 
 
 def unread_count(user):

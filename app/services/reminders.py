@@ -7,6 +7,7 @@ and the reminder goes out only when the insert took, in the same transaction —
 at the same moment inserts nothing and sends nothing.  Lead times: EXAM_REMINDER_HOURS and
 PAYMENT_REMINDER_HOURS in the configuration."""
 import datetime
+import logging
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -34,9 +35,15 @@ from models import (
 )
 from models.enums import Channel, MatterStatus, OrderStatus
 
+log = logging.getLogger(__name__)
+
 
 def _first_time(kind, event_key, user_id):
-    """Record the reminder; True when this call is the one that recorded it (and so sends it)."""
+    """Record the reminder; True when this call is the one that recorded it (and so sends it).  An event
+    already recorded is skipped without an insert (a conflicting insert would still use up an id)."""
+    if db.session.scalar(select(ReminderSent.id).where(ReminderSent.kind == kind, ReminderSent.user_id == user_id,
+                                                       ReminderSent.event_key == str(event_key)[:64])) is not None:
+        return False
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(ReminderSent).values(kind=kind, event_key=str(event_key)[:64], user_id=user_id,
                                        sent_at=datetime.datetime.now()).on_conflict_do_nothing()
@@ -65,17 +72,18 @@ def exam_reminders(now):
         .outerjoin(Site, Site.id == Room.site_id)
         .where(SeatAssignment.published.is_(True), ExamSession.starts_at > now, ExamSession.starts_at <= until)
     ).all()
-    deliveries = []
-    for seat, sitting, plan, room, person, user, address, site in rows:
+
+    def send(row):
+        seat, sitting, plan, room, person, user, address, site = row
         if not _first_time("exam", seat.id, user.id):
-            continue
+            return []
         place = " ".join(p for p in (site, address) if p) or plan.location or ""
         text = _("%(exam)s %(sitting)s: %(start)s at %(place)s, room %(room)s, seat %(seat)s, admission ticket "
                  "%(ticket)s.", exam=plan.name, sitting=sitting.name, start=f"{sitting.starts_at:%Y-%m-%d %H:%M}",
                  place=place, room=room.name, seat=seat.seat_no, ticket=seat.ticket_no)
-        deliveries += notifications.notify([user], _("Exam reminder"), text, link="/portal/me/exams")
-        deliveries += _sms(person, text)
-    return deliveries
+        return notifications.notify([user], _("Exam reminder"), text, link="/portal/me/exams") + _sms(person, text)
+
+    return _each(rows, send)
 
 
 def payment_reminders(now):
@@ -86,15 +94,17 @@ def payment_reminders(now):
         .join(PlatformUser, PlatformUser.id == Person.user_id)
         .where(Order.status == OrderStatus.UNPAID.value, Order.expires_at > now, Order.expires_at <= until)
     ).all()
-    deliveries = []
-    for order, person, user in rows:
+
+    def send(row):
+        order, person, user = row
         if not _first_time("payment", order.id, user.id):
-            continue
+            return []
         text = _("Order %(no)s (%(amount)s yuan) is to be paid by %(deadline)s, or it closes.", no=order.order_no,
                  amount=order.amount, deadline=f"{order.expires_at:%Y-%m-%d %H:%M}")
-        deliveries += notifications.notify([user], _("Payment reminder"), text, link=f"/portal/me/orders/{order.id}")
-        deliveries += _sms(person, text)
-    return deliveries
+        return notifications.notify([user], _("Payment reminder"), text,
+                                    link=f"/portal/me/orders/{order.id}") + _sms(person, text)
+
+    return _each(rows, send)
 
 
 def _reviewers(matter):
@@ -110,21 +120,34 @@ def review_reminders(today):
     matters = db.session.scalars(select(Matter).where(
         Matter.status == MatterStatus.IN_PROGRESS.value, Matter.due_date.is_not(None), Matter.due_date <= soon)
     ).all()
-    deliveries = []
-    for matter in matters:
+
+    def send(matter):
         late = matter.due_date < today
         event = f"{matter.id}:{matter.state}:{'overdue' if late else 'due'}:{matter.due_date:%Y%m%d}"
         title = _("Matter overdue") if late else _("Matter due soon")
         text = _("Matter %(no)s “%(title)s” at the stage %(stage)s is due on %(day)s.", no=matter.business_no,
                  title=matter.title, stage=workflow.stage_label(matter.state), day=matter.due_date.isoformat())
         recipients = [u for u in _reviewers(matter) if _first_time("review", event, u.id)]
-        deliveries += notifications.notify(recipients, title, text, link=f"/matterview/show/{matter.id}")
+        return notifications.notify(recipients, title, text, link=f"/matterview/show/{matter.id}")
+
+    return _each(matters, send)
+
+
+def _each(rows, send):
+    """``send(row)`` for each row in its own savepoint: one bad row is logged and skipped, never the round."""
+    deliveries = []
+    for row in rows:
+        try:
+            with db.session.begin_nested():
+                deliveries += send(row)
+        except Exception:  # noqa: BLE001
+            log.exception("reminder for %r failed", row)
     return deliveries
 
 
 def send_due(now=None):
-    """One round of every reminder; commits, then hands the e-mails and SMS to the workers. Returns the
-    number of deliveries queued."""
+    """One round of every reminder; commits, then hands the e-mails and SMS to the workers (and those of
+    earlier rounds that were never handed over). Returns the number of deliveries queued."""
     now = now or datetime.datetime.now()
     try:
         deliveries = exam_reminders(now) + payment_reminders(now) + review_reminders(now.date())
@@ -133,4 +156,5 @@ def send_due(now=None):
         db.session.rollback()
         raise
     notifications.dispatch(deliveries)
+    notifications.redispatch_queued()
     return len(deliveries)

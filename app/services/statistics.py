@@ -77,7 +77,7 @@ def _int(raw, field_name, label, low=None, high=None):
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or (low is not None and not low <= int(raw) <= high):
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10) or (low is not None and not low <= int(raw) <= high):
         raise StatsError(field_name, _("%(field)s is not valid.", field=label))
     return int(raw)
 
@@ -87,9 +87,12 @@ def _day(raw, field_name, label):
     if not raw:
         return None
     try:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
-        raise StatsError(field_name, _("%(field)s is not a valid date.", field=label)) from None
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:
+        raise StatsError(field_name, _("%(field)s is not a valid date.", field=label))
+    return day
 
 
 def parse_filters(args, user):
@@ -161,10 +164,10 @@ def registrations(f):
     by_site = _rows(select(func.coalesce(Site.name, _("No site")), n, registered)
                     .outerjoin(ExamSite, ExamSite.id == Registration.exam_site_id)
                     .outerjoin(Site, Site.id == ExamSite.site_id)
-                    .where(_registrations(f)).group_by(Site.name).order_by(n.desc()))
+                    .where(_registrations(f)).group_by(Site.id, Site.name).order_by(n.desc()))
     by_inst = _rows(select(func.coalesce(Institution.name, _("Individual")), n, registered)
                     .outerjoin(Institution, Institution.id == Registration.institution_id)
-                    .where(_registrations(f)).group_by(Institution.name).order_by(n.desc()))
+                    .where(_registrations(f)).group_by(Institution.id, Institution.name).order_by(n.desc()))
     by_status = dict(_rows(select(Registration.status, n).where(_registrations(f)).group_by(Registration.status)))
     section = _("Registrations")
     return [
@@ -186,16 +189,16 @@ def pass_rates(f):
     def rated(rows):
         return [(label, _rate(p, t), t, p or 0) for label, t, p in rows]
 
-    def by(label, *joins):
+    def by(label, key, *joins):  # grouped by the key too: two institutions of one name stay two rows
         stmt = select(label, total, passed).select_from(ExamResult).join(
             Registration, Registration.id == ExamResult.registration_id).join(
             ExamPlan, ExamPlan.id == Registration.exam_plan_id)
         for target, on in joins:
             stmt = stmt.outerjoin(target, on)
-        return rated(_rows(stmt.where(published).group_by(label)))
+        return rated(_rows(stmt.where(published).group_by(key, label)))
 
-    by_exam = by(ExamPlan.name)
-    by_inst = by(func.coalesce(Institution.name, _("Individual")),
+    by_exam = by(ExamPlan.name, ExamPlan.id)
+    by_inst = by(func.coalesce(Institution.name, _("Individual")), Institution.id,
                  (Institution, Institution.id == Registration.institution_id))
     # a subject is passed at its pass mark; an absent candidate sat it and did not pass
     sat = func.count(Score.id)

@@ -43,7 +43,7 @@ def parse(args):
     if f.handler not in ("", "mine", "unassigned"):
         raise QueueError("handler", _("%(field)s is not valid.", field=_("Handled by")))
     page = args.get("page", "0")
-    if not page.isdigit() or int(page) > 100000:
+    if not (page.isascii() and page.isdigit()) or int(page) > 100000:
         raise QueueError("page", _("%(field)s is not valid.", field=_("Page")))
     f.page = int(page)
     return f

@@ -5,6 +5,7 @@ from flask import abort, g, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
+from app.hardening import page_number
 from app.services import announcements
 from views.admin.messages import announcement_labels
 
@@ -20,11 +21,10 @@ class AnnouncementBoardView(BaseView):
     @expose("/list/")
     @has_access
     def list(self):
-        page = request.args.get("page", "1")
-        rows, total, pages = announcements.search(g.user, request.args.get("q"), request.args.get("category"),
-                                                  int(page) if page.isdigit() and len(page) < 6 else 1)
+        page = page_number(request.args.get("page"))
+        rows, total, pages = announcements.search(g.user, request.args.get("q"), request.args.get("category"), page)
         return self.render_template("announcements/board_list.html", rows=rows, total=total, pages=pages,
-                                    page=min(int(page) if page.isdigit() and len(page) < 6 else 1, pages),
+                                    page=min(page, pages),
                                     keyword=(request.args.get("q") or "").strip()[:50],
                                     category=request.args.get("category", ""), **announcement_labels())
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.hardening import page_number
 from app.services import announcements, messages
 from models import Announcement, Delivery, ExamPlan, MessagePost, MessageThread
 from models.enums import AnnouncementCategory, AnnouncementTarget
@@ -77,11 +78,10 @@ class AnnouncementView(BaseView):
         if keyword:
             query = query.filter(Announcement.title.contains(keyword, autoescape=True)
                                  | Announcement.body.contains(keyword, autoescape=True))
-        page = request.args.get("page", "1")
-        page = int(page) if page.isdigit() and len(page) < 6 else 1
+        page = page_number(request.args.get("page"))
         total = query.count()
         pages = max(1, -(-total // announcements.PAGE_SIZE))
-        page = min(page, pages)
+        page = min(page, pages)  # page_number is at least 1: never a negative offset
         rows = announcements.ordered(query).offset((page - 1) * announcements.PAGE_SIZE) \
             .limit(announcements.PAGE_SIZE).all()
         sm = self.appbuilder.sm

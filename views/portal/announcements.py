@@ -6,10 +6,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.audit import record
+from app.hardening import page_number
 from app.services import announcements
 from app.services import files as file_service
 from models.enums import AnnouncementCategory, AuditAction
 from views.portal import bp
+
+
+@bp.app_template_filter("sanitised")
+def sanitised(html):
+    """H5: an announcement body as HTML, through the allow-list sanitiser at every rendering."""
+    return announcements.safe_html(html)
 
 
 def render(template, **context):
@@ -27,8 +34,7 @@ def announcement_list():
     category = request.args.get("category", "")
     if category not in {c.value for c in AnnouncementCategory}:
         category = ""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 6 else 1
+    page = page_number(request.args.get("page"))
     rows, total, pages = announcements.search(_viewer(), keyword, category, page)
     page = min(page, pages)
     links = [(str(label), url_for("portal.announcement_list", q=keyword or None, category=code or None),
