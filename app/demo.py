@@ -254,6 +254,9 @@ def load_demo():
     from app.demo_payments import demo_payments
 
     demo_payments()
+    from app.demo_payments import demo_refund
+
+    demo_refund()  # C6, I2
     from app.demo_membership import demo_membership
 
     demo_membership(users)  # F9, F10

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from app.extensions import db
 from app.services import files, payments
-from models import Invoice, Order, Payment, Refund
+from models import Invoice, Order, Payment, Person, Refund
 from models.enums import OrderStatus, PayerType, PaymentMethod, PaymentStatus, RequestStatus
 
 REFUND_POLICY = "考试开始前可申请退费，经财务审核通过后原路退回；考试开始后不予退费。"
@@ -60,6 +60,27 @@ def demo_payments():
         db.session.add(Payment(order_id=unpaid.id, method=PaymentMethod.OFFLINE.value, amount=unpaid.amount,
                                status=PaymentStatus.PENDING.value, voucher_id=voucher.id))
     db.session.commit()
+
+
+def demo_refund():
+    """One refund Finance approved through the service (I2's refunds by month has a figure); once."""
+    from flask import current_app
+
+    if db.session.query(Refund.id).filter_by(status=RequestStatus.DONE.value).first() is not None:
+        return
+    order = (db.session.query(Order).join(Person, Person.id == Order.person_id)  # not a demo account's order
+             .filter(Order.status == OrderStatus.PAID.value, Order.amount > 0, Order.parent_id.is_(None),
+                     Order.registration_id.is_not(None), Person.user_id.is_(None))
+             .order_by(Order.id.desc()).first())
+    finance = current_app.appbuilder.sm.find_user(username="finance")
+    if order is None or finance is None:
+        return
+    order.status = OrderStatus.REFUNDING.value
+    refund = Refund(order_id=order.id, amount=order.amount, reason="考试时间与单位安排冲突。",
+                    status=RequestStatus.REQUESTED.value)
+    db.session.add(refund)
+    db.session.commit()
+    payments.approve_refund(refund.id, finance)
 
 
 def pay_matter_in_sandbox(matter):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select
 
+from app.errors import FieldError
 from app.exports import EXPORT_MAX_ROWS
 from app.extensions import db
 from models import AuditLog
@@ -17,10 +18,8 @@ PAGE_SIZE = 50
 _TEXT_MAX = 64
 
 
-class AuditFilterError(ValueError):
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class AuditFilterError(FieldError):
+    pass
 
 
 @dataclass

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
+from app.errors import FieldError
 from app.extensions import db
 from app.scoping import sees_all
 from app.workflow import REGISTRY, stage_label
@@ -35,12 +36,8 @@ from models.enums import CertificateStatus, MatterStatus, OrderStatus, PaymentMe
 EXPIRING_DAYS = 90
 
 
-class StatsError(ValueError):
-    """A refused filter: ``field`` names it, ``str()`` the translated message."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class StatsError(FieldError):
+    """A refused filter."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.errors import FieldError
 from app.extensions import db
 from models import MessageThread
 from models.enums import MessageCategory, ThreadStatus
@@ -16,10 +17,8 @@ PAGE_SIZE = 50
 AGES = {"24": 24, "72": 72, "168": 168}  # older than … hours
 
 
-class QueueError(ValueError):
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+class QueueError(FieldError):
+    pass
 
 
 @dataclass
