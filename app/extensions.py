@@ -17,5 +17,13 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+def dialect_insert(table):
+    """INSERT … with ON CONFLICT in the database's own dialect (PostgreSQL, or SQLite at small size)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 csrf = CSRFProtect()
 migrate = Migrate()

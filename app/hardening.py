@@ -1,5 +1,6 @@
 """Request-level safety nets: paging arguments, session timeouts, security
 headers, and error pages that never show database errors."""
+import datetime
 import logging
 import re
 import time
@@ -23,6 +24,21 @@ def page_number(raw, default=1):
     ("²".isdigit() is true, but it is no number)."""
     raw = str(raw or "")
     return max(1, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 6 else default
+
+
+def filter_day(raw, field, label, error):
+    """A date of a filter (YYYY-MM-DD, years 2000–2100: 9999-12-31 + 1 day would overflow), or None when
+    empty; else ``error(field, message)`` (a FieldError) naming the field."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:
+        raise error(field, _("%(field)s is not a valid date.", field=label))
+    return day
 
 
 def _too_big(text):

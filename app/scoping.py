@@ -22,6 +22,12 @@ def sees_all(user):
     return bool(role_names(user) & SEE_ALL_ROLES)
 
 
+def reaches(user, row):
+    """Whether ``user`` reaches a row with an ``institution_id``: the Association every one, an institution
+    user its own (the views answer 404 otherwise)."""
+    return sees_all(user) or (user.institution_id is not None and row.institution_id == user.institution_id)
+
+
 def _path_clause(model, path, value):
     """'site.institution_id' -> Model.site.has(institution_id=value)."""
     head, _, rest = path.partition(".")

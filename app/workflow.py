@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.roles import CANDIDATE, INSTITUTION
 from app.scoping import role_names, sees_all
 from app.services import notifications
@@ -120,11 +118,10 @@ def matter_type_of(matter):
 
 
 # --- business numbers ---------------------------------------------------------------
-def _increment(table, key_column, key):
+def next_counter(table, key_column, key):
     """The next value of a counter row, created at 1: one atomic upsert (no read-then-write race); the
     row stays locked until the caller's transaction ends, so numbers are unique under concurrency."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values({key_column: key, "last_value": 1})
+    stmt = dialect_insert(table).values({key_column: key, "last_value": 1})
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c[key_column]], set_={"last_value": table.c.last_value + 1}
     ).returning(table.c.last_value)
@@ -133,14 +130,14 @@ def _increment(table, key_column, key):
 
 def next_sequence(key):
     """The next number of a numbering scheme (G2 filing numbers, G4 plan numbers), from 1."""
-    return _increment(SequenceCounter.__table__, "key", key)
+    return next_counter(SequenceCounter.__table__, "key", key)
 
 
 def allocate_business_no(moment=None):
     """``yyyymmddHH`` + 4-digit sequence, unique under concurrency (the hour's counter row)."""
     moment = moment or datetime.datetime.now()
     hour_key = moment.strftime("%Y%m%d%H")
-    seq = _increment(BusinessNumberCounter.__table__, "hour_key", hour_key)
+    seq = next_counter(BusinessNumberCounter.__table__, "hour_key", hour_key)
     if seq > 9999:
         raise WorkflowError(str(_l("Too many matters this hour; please try again later.")))
     return f"{hour_key}{seq:04d}"

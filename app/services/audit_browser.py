@@ -11,6 +11,7 @@ from sqlalchemy import distinct, func, select
 from app.errors import FieldError
 from app.exports import EXPORT_MAX_ROWS
 from app.extensions import db
+from app.hardening import filter_day
 from models import AuditLog
 from models.enums import AuditAction
 
@@ -47,16 +48,7 @@ def _text(args, name, label):
 
 
 def _day(args, name, label):
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or not 2000 <= day.year <= 2100:  # 9999-12-31 + 1 day would overflow
-        raise AuditFilterError(name, _("%(field)s is not a valid date.", field=label))
-    return day
+    return filter_day(args.get(name), name, label, AuditFilterError)
 
 
 def parse_filters(args):

@@ -11,8 +11,6 @@ import string
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from models import Certificate, CertificateEvent, CertificateSerialCounter, ExamResult, Registration
@@ -42,12 +40,10 @@ def check_scheme(scheme):
 
 
 def _next_sequence(prefix):
-    """One atomic upsert per number: unique under concurrency without a read-then-write race."""
-    table = CertificateSerialCounter.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(prefix=prefix, last_value=1).on_conflict_do_update(
-        index_elements=[table.c.prefix], set_={"last_value": table.c.last_value + 1}).returning(table.c.last_value)
-    return db.session.execute(stmt).scalar_one()
+    """One atomic upsert per number (the engine's counter): unique under concurrency."""
+    from app.workflow import next_counter
+
+    return next_counter(CertificateSerialCounter.__table__, "prefix", prefix)
 
 
 def allocate_serial(certificate_type, year):

@@ -52,16 +52,6 @@ def filed_courses(institution_id, on=None):
 
 # --- lookups ------------------------------------------------------------------------------------------
 
-def category_groups():
-    """[(level-1 > level-2 path, [(id, name)])]: the level-3 categories a course is filed under."""
-    groups = {}
-    rows = db.session.scalars(select(CourseCategory).where(CourseCategory.level == 3)
-                              .order_by(CourseCategory.parent_id, CourseCategory.id)).all()
-    for row in rows:
-        groups.setdefault(row.parent.path if row.parent else "", []).append((row.id, row.name))
-    return list(groups.items())
-
-
 def teachers():
     """Every teacher with a platform account (the form offers them; ``save`` checks their binding)."""
     return db.session.scalars(select(Person).where(Person.is_teacher.is_(True), Person.user_id.is_not(None))
@@ -90,14 +80,10 @@ def editable(course):
 
 def own_course(course_id, user):
     """The course if ``user`` reaches it (an institution its own, the Association every one), else None."""
-    from app.scoping import sees_all
+    from app.scoping import reaches
 
     course = db.session.get(Course, course_id) if str(course_id).isdigit() else None
-    if course is None:
-        return None
-    if sees_all(user) or (user.institution_id is not None and course.institution_id == user.institution_id):
-        return course
-    return None
+    return course if course is not None and reaches(user, course) else None
 
 
 def teacher_rows(user, category_id=None, confirm=None):

@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
-from app.scoping import role_names, scope_clause
+from app.scoping import DEFAULT_SCOPE, role_names, scope_clause
 from app.workflow import REGISTRY, stage_label
 from models import Certificate, Matter, Order, Registration
 from models.enums import MatterStatus, OrderStatus
 
 
 def _scoped(stmt, model, user):
-    clause = scope_clause(model, getattr(model, "__scope__", {"Institution": "institution_id"}), user)
+    clause = scope_clause(model, getattr(model, "__scope__", DEFAULT_SCOPE), user)
     return stmt if clause is None else stmt.where(clause)
 
 

@@ -40,7 +40,7 @@ def notify(users, title, body="", link=None, email=True):
 
 def dispatch(deliveries):
     """Hand each delivery to a worker; one that fails (a backend error in eager mode, the broker down) is
-    logged and left QUEUED for the next round of ``redispatch_queued``, and the others still go."""
+    logged and left in the outbox as it is, and the others still go."""
     from app.tasks import deliver
 
     for item in deliveries:
@@ -48,17 +48,6 @@ def dispatch(deliveries):
             deliver.delay(item.id)
         except Exception:  # noqa: BLE001  (the delivery row records the outcome; the rest must still go)
             log.exception("delivery %s not handed over", item.id)
-
-
-def redispatch_queued(older_than_minutes=10):
-    """Deliveries still QUEUED a while after they were written (a worker or the broker was down)."""
-    from models.enums import DeliveryStatus
-
-    since = datetime.datetime.now() - datetime.timedelta(minutes=older_than_minutes)
-    stale = db.session.query(Delivery).filter(Delivery.status == DeliveryStatus.QUEUED.value,
-                                              Delivery.created_at < since).limit(500).all()
-    dispatch(stale)
-    return len(stale)
 
 
 def unread_count(user):

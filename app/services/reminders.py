@@ -12,11 +12,9 @@ import logging
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import workflow
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.services import notifications
 from app.workdays import add_workdays
 from models import (
@@ -44,8 +42,7 @@ def _first_time(kind, event_key, user_id):
     if db.session.scalar(select(ReminderSent.id).where(ReminderSent.kind == kind, ReminderSent.user_id == user_id,
                                                        ReminderSent.event_key == str(event_key)[:64])) is not None:
         return False
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ReminderSent).values(kind=kind, event_key=str(event_key)[:64], user_id=user_id,
+    stmt = dialect_insert(ReminderSent).values(kind=kind, event_key=str(event_key)[:64], user_id=user_id,
                                        sent_at=datetime.datetime.now()).on_conflict_do_nothing()
     return db.session.execute(stmt.returning(ReminderSent.id)).scalar_one_or_none() is not None
 
@@ -146,8 +143,8 @@ def _each(rows, send):
 
 
 def send_due(now=None):
-    """One round of every reminder; commits, then hands the e-mails and SMS to the workers (and those of
-    earlier rounds that were never handed over). Returns the number of deliveries queued."""
+    """One round of every reminder; commits, then hands the e-mails and SMS to the workers. Returns the
+    number of deliveries queued."""
     now = now or datetime.datetime.now()
     try:
         deliveries = exam_reminders(now) + payment_reminders(now) + review_reminders(now.date())
@@ -156,5 +153,4 @@ def send_due(now=None):
         db.session.rollback()
         raise
     notifications.dispatch(deliveries)
-    notifications.redispatch_queued()
     return len(deliveries)

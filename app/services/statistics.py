@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 
 from app.errors import FieldError
 from app.extensions import db
+from app.hardening import filter_day
 from app.scoping import sees_all
 from app.workflow import REGISTRY, stage_label
 from models import (
@@ -80,16 +81,7 @@ def _int(raw, field_name, label, low=None, high=None):
 
 
 def _day(raw, field_name, label):
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or not 2000 <= day.year <= 2100:
-        raise StatsError(field_name, _("%(field)s is not a valid date.", field=label))
-    return day
+    return filter_day(raw, field_name, label, StatsError)
 
 
 def parse_filters(args, user):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app import crypto, workflow
 from app.extensions import db
 from app.matters.training import PENDING
-from app.scoping import sees_all
+from app.scoping import reaches, sees_all
 from app.services import matter_content
 from app.services.courses import filed_courses
 from app.services.teacher_categories import is_bound, teacher_of
@@ -90,21 +90,13 @@ def may_see(plan, user):
     """The Association sees every plan; an institution its own; a teacher the plans naming them."""
     if plan is None or user is None:
         return False
-    if sees_all(user):
-        return True
-    if user.institution_id is not None and plan.institution_id == user.institution_id:
-        return True
-    return teacher_row(plan, user) is not None
+    return reaches(user, plan) or teacher_row(plan, user) is not None
 
 
 def own_plan(plan_id, user):
     """The institution's own plan (or any, for the Association), else None (the views answer 404)."""
     plan = db.session.get(TrainingPlan, plan_id)
-    if plan is None:
-        return None
-    if sees_all(user) or (user.institution_id is not None and plan.institution_id == user.institution_id):
-        return plan
-    return None
+    return plan if plan is not None and reaches(user, plan) else None
 
 
 def teacher_row(plan, user):

@@ -11,6 +11,7 @@ from app import workflow
 from app.extensions import db
 from app.scoping import sees_all
 from app.services import courses as service
+from app.services.teacher_categories import category_groups
 from app.workflow import WorkflowError
 from models import Course, CourseCategory
 from models.enums import CourseDelivery, CourseStatus, TeacherConfirm
@@ -25,7 +26,7 @@ def _int(value):
 def _common():
     return {"delivery_label": CourseDelivery.label_of, "status_label": CourseStatus.label_of,
             "confirm_label": TeacherConfirm.label_of, "stage_label": workflow.stage_label,
-            "matter_of": service.matter_of, "groups": service.category_groups()}
+            "matter_of": service.matter_of, "groups": category_groups()}
 
 
 def _uploads():
