@@ -6,7 +6,7 @@ PORT ?= 8080
 export FLASK_APP := app:create_app
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install system-packages run serve test test-pg translations extract lint bench clean
+.PHONY: install system-packages run serve test test-pg translations extract lint bench clean stack stack-stop stack-e2e
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -63,6 +63,21 @@ lint: install
 
 bench: install translations
 	@for f in benchmarks/*.py; do [ -e "$$f" ] && $(PY) $$f; done; true
+
+# one production topology on this machine (issue 16): PostgreSQL, Redis, gunicorn (STACK_WORKERS, 4),
+# Celery workers (STACK_CELERY, 2) and beat on the database platform_stack; see scripts/stack.sh
+stack: install translations
+	bash scripts/stack.sh start
+
+stack-stop:
+	bash scripts/stack.sh stop
+
+# the end-to-end browser test against the running stack (its URL and database from its stack.env)
+STACK_DIR ?= $(CURDIR)/instance/stack
+stack-e2e: install
+	@test -f $(STACK_DIR)/stack.env || { echo "no stack here: make stack first"; exit 1; }
+	set -a && . $(STACK_DIR)/stack.env && set +a && E2E_BASE_URL=$$STACK_URL $(VENV)/bin/pytest -p no:cacheprovider \
+	  tests/e2e/test_browser.py
 
 clean:
 	rm -rf $(VENV) instance/platform.db

@@ -45,6 +45,12 @@ CELERY = {
     "task_eager_propagates": True,
     "task_ignore_result": False,
     "broker_connection_retry_on_startup": True,
+    # S10: a worker takes one message at a time, so a killed worker strands one job, not a prefetched queue
+    "worker_prefetch_multiplier": 1,
+    # a job left unacknowledged by a dead worker goes back to the queue after this long (app.tasks.job_task)
+    "broker_transport_options": {"visibility_timeout": int(_env("JOB_VISIBILITY_TIMEOUT", 3600)),
+                                 "unacked_restore_interval": int(_env("JOB_RESTORE_INTERVAL", 10)),
+                                 "unacked_restore_throttle": int(_env("JOB_RESTORE_THROTTLE", 10))},
     # C2: unpaid orders past their expiry are closed every 10 minutes (celery beat)
     "beat_schedule": {"expire-orders": {"task": "expire_orders", "schedule": 600.0},
                       # H4: exam, payment and review reminders, each sent once (app/services/reminders.py)
@@ -78,6 +84,8 @@ from app.identity import password_complexity  # noqa: E402
 
 FAB_PASSWORD_COMPLEXITY_VALIDATOR = password_complexity
 LIST_PAGE_SIZE_MAX = 100
+# P1: lists count exactly up to this many rows; beyond it PostgreSQL's estimate is shown as such (约)
+LIST_EXACT_COUNT = int(_env("LIST_EXACT_COUNT", 10000))
 
 # Login throttling on the form and the API, storage shared between workers.
 AUTH_RATE_LIMITED = True
@@ -85,6 +93,9 @@ AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per minute")
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
 RATELIMIT_HEADERS_ENABLED = True
+# S10: with Redis down the limits count in memory per process instead of turning every page into a 500
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
 VERIFY_RATE_LIMIT = _env("VERIFY_RATE_LIMIT", "30 per minute")  # E5: per IP, the JSON answers and the PDF check
 
 # Sessions: HttpOnly, SameSite=Lax, Secure in production; idle and absolute timeouts.
@@ -189,3 +200,9 @@ EXAM_REMINDER_HOURS = int(_env("EXAM_REMINDER_HOURS", 48))
 PAYMENT_REMINDER_HOURS = int(_env("PAYMENT_REMINDER_HOURS", 24))
 # without Redis there is no celery beat: `make run` runs its schedule in a thread of the server (app/beat.py)
 INPROCESS_BEAT = _bool("INPROCESS_BEAT", False)
+# S10: a queued or running job whose worker made no progress for this long is taken as interrupted
+JOB_STALE_SECONDS = int(_env("JOB_STALE_SECONDS", 900))
+# a job whose worker died this many times is given up (a file that kills its worker must not loop)
+JOB_MAX_ATTEMPTS = int(_env("JOB_MAX_ATTEMPTS", 3))
+# test-only: a Redis URL; the jobs pause at app.services.jobs.checkpoint while the test holds a key
+JOB_TEST_HOLD = _env("JOB_TEST_HOLD")

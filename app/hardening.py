@@ -8,7 +8,10 @@ import time
 from flask import abort, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, logout_user
-from sqlalchemy.exc import SQLAlchemyError
+from markupsafe import escape
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from app.ui import render_page
 
@@ -115,6 +118,33 @@ def _error(status, message):
     return render_page("error.html", status=status, message=message), status
 
 
+def _database_answers():
+    """A fresh connection answers SELECT 1 (the pool pre-pings, so after an outage it reconnects)."""
+    from app.extensions import db
+
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def _unavailable(message):
+    """S10: a 503 that needs neither the database nor the layout (whose menu and user come from it)."""
+    if _wants_json():
+        response = jsonify(message=message)
+    else:
+        title = escape(_("Service temporarily unavailable"))
+        response = current_app.response_class(
+            f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f'<body style="font-family:sans-serif;margin:3em"><h1>{title}</h1><p>{escape(message)}</p></body></html>',
+            mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def init_app(app):
     app.before_request(refuse_nul_bytes)
     app.before_request(check_numbers)
@@ -142,11 +172,25 @@ def init_app(app):
     def too_many(exc):
         return _error(429, _("Too many attempts; please wait a minute and try again."))
 
+    @app.errorhandler(503)
+    def unavailable(exc):  # e.g. app.services.jobs.JobsUnavailable: the broker does not answer
+        own = getattr(exc, "description", None) != ServiceUnavailable.description
+        return _error(503, exc.description if own else _("The service is unavailable at the moment; please try "
+                                                          "again later."))
+
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc):
         from app.extensions import db
 
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        # S10: the database went away (PostgreSQL restarted): a plain 503, and the pool reconnects after
+        if isinstance(exc, DBAPIError) and (exc.connection_invalidated or not _database_answers()):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return _unavailable(_("The database is unavailable at the moment; please try again in a few "
+                                  "minutes."))
         log.exception("database error")
         return _error(500, _("The operation could not be completed. Please try again later."))
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from limits import parse
+from sqlalchemy.orm import joinedload
 
 from app.roles import role_label
 from models import PlatformUser
@@ -87,6 +88,12 @@ class PlatformSecurityManager(SecurityManager):
         g.user = user
         return user
 
+    def get_user_by_id(self, pk):
+        """The user with its roles and groups in one SELECT: every request loads it (P1: statements a page)."""
+        model = self.user_model
+        return (self.session.query(model).options(joinedload(model.roles), joinedload(model.groups))
+                .filter(model.id == pk).first())
+
     def load_session_user(self, pk):
         user = self.load_user(pk)
         if user is None or session.get("_sv") != user.session_version:
@@ -110,7 +117,7 @@ class PlatformSecurityManager(SecurityManager):
                     .join(assoc_permissionview_role,
                           assoc_permissionview_role.c.permission_view_id == PermissionView.id)
                     .filter(assoc_permissionview_role.c.role_id.in_(role_ids)))
-            cache[user.id] = set(rows)
+            cache[user.id] = {tuple(row) for row in rows}  # plain tuples: hashed again by the menu (P1)
         return cache[user.id]
 
     def _has_view_access(self, user, permission_name, view_name):

@@ -1,9 +1,35 @@
 """Celery tasks: thin wrappers over services."""
 import datetime
+import functools
 
 from sqlalchemy.exc import OperationalError
 
 from app.celery_app import celery
+
+
+def job_task(name, resumable=False):
+    """A task whose first argument is a job id (S10).  Before the body runs, ``jobs.claim`` lets one worker
+    at a time take the job: a redelivered job that is done is skipped, one a live worker runs is tried
+    again later.  ``resumable`` tasks (their services are safe to run again: the import stores all rows or
+    none, the certificate batch skips who has one, printables and exports only read) are acknowledged
+    late and requeued when their worker dies (acks_late + reject_on_worker_lost), so the work is resumed;
+    the others are failed with a plain message once their worker is known to be dead (``jobs.reap``)."""
+    def wrap(body):
+        @celery.task(name=name, bind=True, acks_late=resumable, reject_on_worker_lost=resumable, max_retries=None)
+        @functools.wraps(body)
+        def task(self, job_id, *args, **kwargs):
+            from flask import current_app
+
+            from app.services import jobs
+
+            state = jobs.claim(job_id)
+            if state == "busy":
+                raise self.retry(countdown=current_app.config["JOB_STALE_SECONDS"])
+            if state != "run":
+                return state
+            return body(job_id, *args, **kwargs)
+        return task
+    return wrap
 
 
 @celery.task(name="deliver", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -52,7 +78,7 @@ def expire_orders():
     return expire()
 
 
-@celery.task(name="import_photos")
+@job_task("import_photos")
 def import_photos(job_id, attachment_id, user_id, institution_id=None, rules=None):
     """D5: a zip of photos, stored as an attachment, imported as a job."""
     from app.services.photo_import import run_import_job
@@ -60,7 +86,7 @@ def import_photos(job_id, attachment_id, user_id, institution_id=None, rules=Non
     return run_import_job(job_id, attachment_id, user_id, institution_id, rules)
 
 
-@celery.task(name="verify_photos")
+@job_task("verify_photos")
 def verify_photos(job_id, person_ids, user_id, checker_path=None):
     """D6: 批量认证 of the chosen people, with the checker the request's configuration named."""
     from app.services import jobs
@@ -74,7 +100,7 @@ def verify_photos(job_id, person_ids, user_id, checker_path=None):
     return "done"
 
 
-@celery.task(name="schedule_exam")
+@job_task("schedule_exam")
 def schedule_exam(job_id, plan_id, options):
     """D10: schedule an exam plan as a job (progress on the job row, the summary as its result)."""
     from app.services import jobs
@@ -92,7 +118,7 @@ def schedule_exam(job_id, plan_id, options):
     return "done"
 
 
-@celery.task(name="exam_printables")
+@job_task("exam_printables", resumable=True)
 def exam_printables(job_id, user_id, session_id, room_ids, kinds):
     """D11: stickers, sign-in sheets and admission tickets of many rooms as one PDF (a job)."""
     from app.services.printables import run_batch_job
@@ -100,7 +126,7 @@ def exam_printables(job_id, user_id, session_id, room_ids, kinds):
     return run_batch_job(job_id, user_id, session_id, room_ids, kinds)
 
 
-@celery.task(name="run_import")
+@job_task("run_import", resumable=True)
 def run_import(job_id, key, attachment_id, user_id, institution_id, options=None):
     """Imports are one pipeline (app.services.imports): validate, store all or nothing, report errors."""
     from app.services.imports import run_stored
@@ -108,7 +134,7 @@ def run_import(job_id, key, attachment_id, user_id, institution_id, options=None
     return run_stored(job_id, key, attachment_id, user_id, institution_id, options or {})
 
 
-@celery.task(name="issue_certificates")
+@job_task("issue_certificates", resumable=True)
 def issue_certificates(job_id, plan_id, user_id, issue_date):
     """E4: 颁发证书 of a large exam as a job: issue and render each PDF, with progress."""
     from app.services.certificate_pdf import run_issue_job
@@ -116,7 +142,7 @@ def issue_certificates(job_id, plan_id, user_id, issue_date):
     return run_issue_job(job_id, plan_id, user_id, issue_date)
 
 
-@celery.task(name="export_list")
+@job_task("export_list", resumable=True)
 def export_list(job_id, view_name, args, user_id):
     """I4: a long back-office list to Excel, in the background."""
     from app.services.list_export import run_export_job

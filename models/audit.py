@@ -31,3 +31,6 @@ class Job(TimestampMixin, Model):
     error = col(Text, _l("Error"))
     created_by_id = fk("ab_user.id", _l("Created by"))
     institution_id = fk("institution.id", _l("Institution"))
+    # S10: how often a worker took the job up, and which one ("host:pid"): a dead runner is noticed
+    attempts = col(Integer, _l("Attempts"), default=0, nullable=False)
+    runner = col(String(120), _l("Worker"))

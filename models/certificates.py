@@ -1,7 +1,7 @@
 """Issued certificates and their versions (SPEC E4–E9, F9–F10)."""
 import secrets
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import mapped_column, relationship
 
 from models.base import Model, TimestampMixin, _l, code_col, col, fk, now
@@ -45,6 +45,11 @@ class Certificate(TimestampMixin, Model):
 
     def __repr__(self):
         return self.serial
+
+
+# P1: FAB's ILIKE filters on the holder's name (starts with, contains)
+Index("ix_certificate_holder_name_trgm", Certificate.holder_name, postgresql_using="gin",
+      postgresql_ops={"holder_name": "gin_trgm_ops"})
 
 
 class CertificateEvent(Model):

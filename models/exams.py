@@ -150,6 +150,7 @@ class ExamSite(Model):
     """B11: a site offered by an exam plan with its quota of seats."""
     __tablename__ = "exam_site"
     __staff_fields__ = ("seats_taken",)  # decided by the association only
+    __repr_loads__ = ("exam_plan", "site")  # what its text reads: joined with it in lists (views.base)
     __scope__ = {"Institution": "site.institution_id"}  # who reaches which rows (app.scoping)
     id = mapped_column(Integer, primary_key=True)
     exam_plan_id = fk("exam_plan.id", _l("Exam"), nullable=False, ondelete="CASCADE")

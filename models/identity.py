@@ -1,6 +1,6 @@
 """People, institutions, accounts and reference catalogues (SPEC A, D4)."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import mapped_column, relationship
 
 from app import crypto
@@ -131,3 +131,13 @@ class Person(TimestampMixin, Model):
 
     def __repr__(self):
         return self.name
+
+
+# P1: the list's search box (app.listing).  LIKE 'x%' uses a btree only with the pattern operator class
+# under a non-C collation; the trigram index serves FAB's ILIKE filters (starts with, contains).
+Index("ix_person_name_prefix", Person.name, postgresql_ops={"name": "varchar_pattern_ops"})
+Index("ix_person_phone_prefix", Person.phone, postgresql_ops={"phone": "varchar_pattern_ops"})
+Index("ix_person_pinyin_key", func.lower(func.replace(Person.pinyin, literal_column("' '"), literal_column("''")))
+      .label("pinyin_key"),
+      postgresql_ops={"pinyin_key": "text_pattern_ops"})
+Index("ix_person_name_trgm", Person.name, postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"})

@@ -165,6 +165,15 @@ STAFF += [("association", "i2_home_association", "/"), ("association", "i2_bad_f
           ("support", "h2_thread", "/messagethreadview/show/1"), ("admin", "h4_outbox", "/deliveryview/list/"),
           ("admin", "i1_role_permissions", "/rolepermissions/Support"),
           ("institution", "i4_export_job", "/personview/export/")]  # a job when EXPORT_SYNC_ROWS is small
+# issue 16 (P1): the lists' search box, counts and filters
+STAFF += [("association", "p1_persons", "/personview/list/"),
+          ("association", "p1_persons_keyword", "/personview/list/?keyword=王"),
+          ("association", "p1_persons_pinyin", "/personview/list/?keyword=wang"),
+          ("association", "p1_persons_page2", "/personview/list/?psize_PersonView=5&page_PersonView=1"),
+          ("association", "p1_registrations_keyword", "/registrationview/list/?keyword=王小明"),
+          ("association", "p1_orders", "/orderview/list/"), ("association", "p1_matters", "/matterview/list/"),
+          ("association", "p1_certificates", "/certificateview/list/"),
+          ("institution", "p1_institution_persons", "/personview/list/?keyword=李")]
 # SHOTS_ONLY=<regex>: only the pages whose name matches (e.g. the pages of one issue)
 ONLY = re.compile(os.environ.get("SHOTS_ONLY", ""))
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}

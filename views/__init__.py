@@ -63,8 +63,9 @@ def register_views(appbuilder):
             appbuilder.add_api(api)
     from flask import current_app
 
-    from views import files, gateway, health, jobs, notifications, portal, printables, query, verify
+    from views import files, gateway, health, jobs, navigation, notifications, portal, printables, query, verify
 
+    navigation.init_app(current_app)
     current_app.register_blueprint(health.bp)
     current_app.register_blueprint(notifications.bp)
     current_app.register_blueprint(files.bp)

@@ -6,29 +6,36 @@ own institution forced on writes, and safe paging/sorting.
 """
 import datetime
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, has_request_context, jsonify, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow.validate import OneOf, Range
-from sqlalchemy import Integer
+from sqlalchemy import Integer, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
+from app import listing
 from app.exports import EXPORT_BATCH, EXPORT_JOB_MAX_ROWS, EXPORT_MAX_ROWS, send_xlsx
 from app.extensions import db
-from app.hardening import DB_INT_MAX
+from app.hardening import DB_INT_MAX, page_number
+from app.roles import INSTITUTION
 from app.scoping import DEFAULT_SCOPE, ScopeFilter, scope_clause, sees_all
+from views import pickers
 
 AUTO = object()
 HIDDEN_COLUMNS = {"id_number_enc", "id_number_hash", "password", "session_version"}
@@ -158,22 +165,76 @@ def blank_text_for_pickers(form_class):
 
 
 class EagerInterface(SQLAInterface):
-    """Lists load their relationship columns in one SELECT … IN per relationship
-    (FAB lazy-loads them once per row)."""
+    """Lists load their many-to-one columns in the page's one SELECT (FAB lazy-loads them once per row),
+    count at most LIST_EXACT_COUNT rows and read deep pages by key (app.listing)."""
     eager = ()
 
+    def eager_options(self):
+        """A JOIN per relationship column, and per relationship its target's ``__repr_loads__`` (what the
+        target's text reads, e.g. an exam site's exam and site)."""
+        options = []
+        for name in self.eager:
+            attr = getattr(self.obj, name)
+            option = joinedload(attr)
+            target = attr.property.mapper.class_
+            nested = [option.joinedload(getattr(target, n)) for n in getattr(target, "__repr_loads__", ())]
+            options += nested or [option]
+        return options
+
     def apply_all(self, query, *args, **kwargs):
-        query = super().apply_all(query, *args, **kwargs)
-        return query.options(*[selectinload(getattr(self.obj, name)) for name in self.eager])
+        return super().apply_all(query, *args, **kwargs).options(*self.eager_options())
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        if select_columns:  # the REST API's column selection: FAB's own path
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        filtered = self.apply_filters(self.session.query(self.obj), filters)
+        count = listing.count_rows(self.session, filtered, self.get_pk())
+        pk, by_key = self.get_pk(), order_column in ("", self.get_pk_name())
+        keyset = g.pop("list_keyset", None) if has_request_context() else None
+        if keyset is not None and by_key and page:
+            # the next or previous page of the one shown: the rows beyond its last (first) key, at any depth
+            rows = listing.keyset_page(filtered, pk, order_direction, *keyset, page_size).options(
+                *self.eager_options()).all()
+            items = rows[::-1] if keyset[0] == "before" else rows
+        elif not count.estimated and by_key:
+            # at most LIST_EXACT_COUNT rows match: read them by the filters' own indexes, then order the keys
+            # (the planner would walk the primary key backwards hoping to meet matches early)
+            keys = listing.matching_keys(filtered, pk, order_direction, page, page_size)
+            items = (self.session.query(self.obj).filter(pk.in_(keys)).order_by(*listing.key_order(pk, order_direction))
+                     .options(*self.eager_options()).all())
+        else:
+            paged = SQLAInterface.apply_all(self, self.session.query(self.obj), filters, order_column,
+                                            order_direction, page, page_size)
+            if page:  # a page jumped to: its keys from the index first (OFFSET over keys), then only its rows
+                keys = paged.with_entities(pk).subquery()
+                paged = self.apply_order_by(self.session.query(self.obj).filter(pk.in_(select(keys.c[0]))),
+                                            order_column, order_direction, add_pk=True)
+            items = paged.options(*self.eager_options()).all()
+        if has_request_context() and items:
+            g.list_edges = (getattr(items[0], self.get_pk_name()), getattr(items[-1], self.get_pk_name()))
+        return count, items
 
     def is_nullable(self, col_name):
         # an unticked checkbox is a value (false), not a missing one: FAB would mark it required
         return self.is_boolean(col_name) or super().is_nullable(col_name)
 
 
+class KeywordFilter(BaseFilter):
+    """The list's search box (``?keyword=``): ``value`` is the view's clause builder (app.listing)."""
+    name = "keyword"
+
+    def apply(self, query, value):
+        text = request.args.get("keyword", "").strip()[:64] if has_request_context() else ""
+        return query.filter(value(self.model, text)) if text else query
+
+
 class ScopedMixin:
     """Shared set-up of views and APIs generated for a model."""
     scope = AUTO  # role -> dotted path; AUTO = the model's; None = reference data, no row scope
+    keyword_search = None  # (model, text) -> clause: the list's search box (app.listing), or none
+    keyword_hint = None  # what the search box takes, as its placeholder
 
     def _scope_setup(self):
         model = self.datamodel.obj
@@ -184,6 +245,9 @@ class ScopedMixin:
         if self.scope is not None:
             self.base_filters = list(self.base_filters or []) + [
                 [self.datamodel.get_pk_name(), ScopeFilter, self.scope]]
+        search = type(self).keyword_search  # read off the class: a plain function, not a bound method
+        if search is not None:
+            self.base_filters = list(self.base_filters or []) + [[self.datamodel.get_pk_name(), KeywordFilter, search]]
 
     COLUMN_LISTS = ("list_columns", "show_columns", "add_columns", "edit_columns", "search_columns")
 
@@ -216,9 +280,35 @@ class ScopedMixin:
             raise Refused(error)
 
 
+class PlatformListWidget(ListWidget):
+    template = "platform/widgets/list.html"  # P1: the rows' buttons made once per page
+
+
+class PlatformSearchWidget(SearchWidget):
+    """P1: a view's filter labels, field markup and operation names are the same on every page in a language:
+    made once (the remote pickers each time: one shows the active filter's row)."""
+    _made = {}
+
+    def __call__(self, **kwargs):
+        form, columns = self.template_args["form"], self.template_args["include_cols"]
+        key = (type(form), tuple(columns), str(get_locale()))
+        if key not in self._made:
+            names = self.filters.get_search_filters()
+            self._made[key] = ({c: str(form[c].label.text) for c in columns},
+                               {c: form[c]() for c in columns if not isinstance(form[c], pickers.RemoteSelectField)},
+                               {c: [str(f.name) for f in names[c]] for c in columns})
+        labels, fields, operations = self._made[key]
+        fields = {c: fields[c] if c in fields else form[c]() for c in columns}
+        kwargs.update(label_columns=labels, form_fields=fields, search_filters=operations,
+                      active_filters=self.filters.get_filters_values_tojson())
+        return RenderTemplateWidget.__call__(self, **kwargs)
+
+
 class PlatformModelView(ScopedMixin, ModelView):
     page_size = 20
     list_template = "platform/list.html"
+    list_widget = PlatformListWidget
+    search_widget = PlatformSearchWidget
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export"]
 
     def __init__(self, **kwargs):
@@ -237,6 +327,10 @@ class PlatformModelView(ScopedMixin, ModelView):
         self.add_form_query_rel_fields = {**pickers, **(self.add_form_query_rel_fields or {})}
         self.edit_form_query_rel_fields = {**pickers, **(self.edit_form_query_rel_fields or {})}
         self.search_form_query_rel_fields = {**pickers, **(self.search_form_query_rel_fields or {})}
+        self.search_form_extra_fields = {**self._remote_pickers(), **(self.search_form_extra_fields or {})}
+        if self.base_order is None:  # paging needs an order: the newest first (reference codes in order)
+            pk = self.datamodel.get_pk_name()
+            self.base_order = (pk, "desc" if isinstance(sa_inspect(model).columns[pk].type, Integer) else "asc")
         super().__init__(**kwargs)
         relationships = {rel.key for rel in sa_inspect(model).relationships if not rel.uselist}
         self.datamodel.eager = [c for c in self.list_columns if c in relationships]
@@ -244,6 +338,33 @@ class PlatformModelView(ScopedMixin, ModelView):
             self.formatters_columns.setdefault(column, display_value)
         for form in (self.add_form, self.edit_form, self.search_form):
             blank_text_for_pickers(form)
+
+    def _search_relationships(self):
+        """name -> relationship of the many-to-one columns the list filters by."""
+        mapper = sa_inspect(self.datamodel.obj)
+        return {name: mapper.relationships[name] for name in (self.search_columns or ())
+                if name in mapper.relationships and not mapper.relationships[name].uselist}
+
+    def _remote_pickers(self):
+        return {name: pickers.RemoteSelectField(self.label_columns.get(name, name), f"{type(self).__name__}.pick",
+                                                name, rel.mapper.class_)
+                for name, rel in self._search_relationships().items()}
+
+    @expose("/pick/<column>")
+    @has_access
+    @permission_name("list")
+    def pick(self, column):
+        """P1: the rows a filter on ``column`` may pick (the user's scope), a page at a time, for remote_select.js."""
+        rel = self._search_relationships().get(column)
+        if rel is None:
+            abort(404)
+        model = rel.mapper.class_
+        scope = target_scope(model)
+        if scope is None and model.__tablename__ == "institution":
+            scope = {INSTITUTION: "id"}  # an institution user picks its own institution only
+        results, more = pickers.pick(model, scope, g.user, request.args.get("term", "").strip()[:40],
+                                     page_number(request.args.get("page")))
+        return jsonify(results=results, more=more)
 
     def _init_properties(self):
         super()._init_properties()  # FAB fills the column lists it was not given: filter them again
@@ -275,6 +396,7 @@ class PlatformModelView(ScopedMixin, ModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view_endpoint", self.endpoint)
+        kwargs.setdefault("keyword_hint", self.keyword_hint if type(self).keyword_search is not None else None)
         kwargs.setdefault("can_export", self.appbuilder.sm.has_access("can_export", self.class_permission_name))
         return super().render_template(template, **kwargs)
 
@@ -340,6 +462,12 @@ class PlatformModelView(ScopedMixin, ModelView):
     def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
         if order_column and order_column not in self.order_columns:
             order_column, order_direction = "", ""
+        name = type(self).__name__
+        g.list_page = (name, kwargs.get("page") or 0)  # for link_page: the keys of the page shown
+        for mode in ("after", "before"):  # P1: keyset paging, from the next/previous links
+            key = request.args.get(f"{mode}_{name}", "")
+            if key.isascii() and key.isdigit() and len(key) < 10:
+                g.list_keyset = (mode, int(key))
         return super()._get_list_widget(filters, order_column=order_column,
                                         order_direction=order_direction, **kwargs)
 
@@ -404,6 +532,22 @@ class PlatformApi(ScopedMixin, ModelRestApi):
             return self.response_422(message=_(
                 "The record conflicts with existing data (a duplicate value, or rows that still refer to it)."))
         return response
+
+
+def link_page(page, modelview_name):
+    """FAB's page links, and on the next (previous) page's link the last (first) key of the page shown:
+    that page is then read by keyset (``after_<View>=<key>``), as cheap at page 50,000 as at page 2."""
+    args = request.args.to_dict()
+    for mode in ("after", "before"):
+        args.pop(f"{mode}_{modelview_name}", None)
+    args[f"page_{modelview_name}"] = page
+    shown, edges = g.get("list_page"), g.get("list_edges")
+    if shown and edges and shown[0] == modelview_name and isinstance(edges[0], int):
+        if page == shown[1] + 1:
+            args[f"after_{modelview_name}"] = edges[1]
+        elif page == shown[1] - 1 and page > 0:
+            args[f"before_{modelview_name}"] = edges[0]
+    return url_for(request.endpoint, **{**request.view_args, **args})
 
 
 def model_view(model, *, list_columns, search_columns=None, show_columns=None, add_columns=None,

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import xlsxwriter
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -334,6 +335,11 @@ def _run(import_type, data, filename, ctx, progress):
         return result
     try:
         import_type.store(records, ctx, result)
+        if current_app.config.get("JOB_TEST_HOLD"):  # S10: the rows are written, not yet committed
+            from app.services.jobs import checkpoint
+
+            db.session.flush()
+            checkpoint("import-store")
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -1270,6 +1270,8 @@ PROGRESS_SECONDS = 1.0  # a batch reports progress at most this often (each repo
 
 def render_batch(session, rooms, kinds, progress=None):
     """Every chosen printable of every room of a session, in one PDF (rooms in order, kinds grouped per room)."""
+    from app.services.jobs import checkpoint
+
     photos = PhotoCache()
     sheet = _room_sheet(f"{session.exam_plan.name if session.exam_plan else ''} {session.name}")
     papers = [kind for kind in kinds if kind in ROOM_PAGES]
@@ -1297,6 +1299,7 @@ def render_batch(session, rooms, kinds, progress=None):
         else:
             tick(len(seats))
         _release_seats()
+        checkpoint("printables-room")  # S10: a test may stop the worker here (off unless JOB_TEST_HOLD)
     if sheet.page == 0:
         sheet.add_page()
     return bytes(sheet.output()), sheet.page

@@ -697,6 +697,12 @@ def submit(registration, user):
     """Submit or resubmit: complete, eligible, inside the window, a seat at the site; else nothing changes."""
     require_editable(registration)
     _check_window(registration.exam_plan)
+    # P6: a site already full refuses at once, before the checks, the matter and the workflow that would be rolled
+    # back; when submissions race for the last seats, the conditional UPDATE of seats.hold still decides
+    if not registration.seat_held and registration.exam_site is not None \
+            and seats.remaining(registration.exam_site) == 0:
+        raise RegistrationError(_l("The site you chose has no seats left; please choose another site."),
+                                "exam_site_id")
     problems = missing(registration)
     if problems:
         raise RegistrationError(problems[0][1], problems[0][0])

@@ -1,6 +1,11 @@
 """End to end in a real browser (issue 3): Debian's chromium driven by Playwright
 registers a candidate, completes the profile, logs in by SMS code and uploads a
-photo.  Codes come from where the app keeps them, as in the HTTP tests."""
+photo.  Codes come from where the app keeps them, as in the HTTP tests.
+
+With E2E_BASE_URL set (``make stack-e2e``, issue 16) the browser drives that running
+stack instead of a server of its own, and the codes, the exam and the association's
+decision go through that stack's database (DATABASE_URL, read from the stack's
+stack.env), which is used as it is: never reset."""
 import os
 import re
 import threading
@@ -14,11 +19,23 @@ from models import CaptchaChallenge, Delivery, Person
 from tests.portal_helpers import let_time_pass, new_id_number, new_phone
 
 CHROMIUM = "/usr/bin/chromium"
+BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+
+if BASE_URL:
+    @pytest.fixture(scope="session")
+    def app():
+        """The running stack's database as it is (the suite's own app fixture would rebuild it)."""
+        from app import create_app
+
+        return create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "SERVER_NAME": None})
 
 
 @pytest.fixture
 def server(app):
+    if BASE_URL:  # a running stack (scripts/stack.sh)
+        yield BASE_URL
+        return
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

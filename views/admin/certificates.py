@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app import tasks
+from app import listing, tasks
 from app.extensions import db
 from app.services import certificate_import, certificate_pdf, certificates, files, jobs
 from models import Attachment, Certificate, ExamPlan, ExamResult, Job, PlatformUser, Registration
@@ -62,6 +62,8 @@ class CertificateView(PlatformModelView):
     label_columns = {"state": _l("State")}
     order_columns = ["serial", "holder_name", "issue_date", "valid_until", "version"]
     base_order = ("id", "desc")
+    keyword_search = listing.keyword_search(person="person_id", numbers=("serial",))
+    keyword_hint = _l("Holder's name, pinyin, phone, ID number or certificate number")
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:

@@ -3,6 +3,7 @@ from flask import g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
+from app import listing
 from app.services import institution_ops, results, scheduling
 from models import (
     ExamResult,
@@ -27,7 +28,8 @@ RegistrationView = model_view(
     Registration,
     list_columns=["net_no", "person", "exam_plan", "category", "exam_site", "institution", "status", "submitted_at"],
     search_columns=["net_no", "exam_plan", "category", "institution", "status", "submitted_at"],
-    base_permissions=READ_ONLY)
+    base_permissions=READ_ONLY, keyword_search=listing.keyword_search(person="person_id", numbers=("net_no",)),
+    keyword_hint=_l("Name, pinyin, phone, ID number or registration number"))
 MaterialEntryView = model_view(MaterialEntry, list_columns=["registration", "section", "created_at"],
                                search_columns=["section"], base_permissions=READ_ONLY)
 WRITE_RULES[Room] = lambda room: scheduling.capacity_error(room.id, room.capacity)  # D10: seats already given

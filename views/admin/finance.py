@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app import listing
 from app.exports import send_xlsx
 from app.extensions import db
 from app.roles import INSTITUTION
@@ -133,6 +134,8 @@ OrderView = model_view(
     show_columns=["order_no", "payer_type", "person", "institution", "registration", "description", "amount",
                   "status", "method", "expires_at", "paid_at", "parent", "created_at"],
     order_columns=["order_no", "amount", "status", "expires_at", "paid_at"],
+    keyword_search=listing.keyword_search(person="person_id", numbers=("order_no",)),
+    keyword_hint=_l("Payer's name, pinyin, phone, ID number or order number"),
 )
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import app.matters  # noqa: F401  (declares the matter types)
-from app import workflow
+from app import listing, workflow
 from app.extensions import db
 from app.services import matter_content
 from app.workflow import WorkflowError
@@ -113,6 +113,8 @@ MatterView = model_view(
         "overdue": lambda v: _("Yes") if v else "",
     },
     order_columns=["business_no", "filed_at", "due_date", "status"],
+    keyword_search=listing.keyword_search(person=("applicant_id", "user_id"), numbers=("business_no",)),
+    keyword_hint=_l("Applicant's name, pinyin, phone, ID number or business number"),
     # the type picker offers only what this user may file
     add_form_query_rel_fields={"matter_type": [["code", FilterInFunction, lambda: fileable_types(g.user)]]},
 )

@@ -6,6 +6,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import listing
 from app.audit import record
 from app.extensions import db
 from app.services import candidates
@@ -90,6 +91,8 @@ PersonView = model_view(
                   "enrollment_year", "major", "major_text", "verify_state", "is_expert", "is_teacher"],
     # no generic add: an ID number is set through the identity service (check digit, blind index)
     base_permissions=[p for p in PersonBase.base_permissions if p != "can_add"],
+    keyword_search=listing.person_clause,  # P1: ID number, phone, pinyin or name
+    keyword_hint=_l("Name, pinyin, phone or ID number"),
 )
 
 MajorView = model_view(Major, list_columns=["code", "name", "old_name", "level", "family", "version"],
