@@ -15,6 +15,11 @@ LISTS = ["/personview/list/", "/registrationview/list/", "/orderview/list/", "/m
 NAMES = ["亓官测甲", "亓官测乙", "亓官试丙"]  # a family name of their own: prefixes find exactly these
 
 
+def own_institution():
+    """The demo institution user's institution (inside an app context)."""
+    return db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+
+
 def shown(page, view):
     """The row ids a list page shows, in order (its show buttons)."""
     return [int(pk) for pk in re.findall(rf'href="/{view}/show/(\d+)', page.text)]
@@ -26,7 +31,7 @@ def people(app):
     from tests.portal_helpers import new_id_number, new_phone
 
     with app.app_context():
-        own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+        own = own_institution()
         other = db.session.query(Institution.id).filter(Institution.id != own).order_by(Institution.id).first()[0]
         made = []
         pinyins = ["Qiguan Ceja", "Qiguan Ceyi", "Qiguan Shibing", "Qiguan Waiji"]
@@ -148,7 +153,7 @@ def test_deep_pages_are_the_pages_offset_would_give(app, login, people):
         by_id = db.session.scalars(select(Person.id).order_by(Person.id.desc()).offset(10).limit(5)).all()
         by_name = db.session.scalars(select(Person.id).order_by(Person.name.asc(), Person.id.asc())
                                      .offset(5).limit(5)).all()
-        own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+        own = own_institution()
         own_rows = db.session.scalars(select(Person.id).where(Person.institution_id == own)
                                       .order_by(Person.id.desc()).limit(4)).all()
     page = association.get("/personview/list/?psize_PersonView=5&page_PersonView=2")
@@ -167,7 +172,7 @@ def test_next_and_previous_pages_by_keyset(app, login, people):
     from there (keyset): the same rows as OFFSET on a list that did not change, for an institution too."""
     with app.app_context():
         ids = db.session.scalars(select(Person.id).order_by(Person.id.desc()).limit(15)).all()
-        own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+        own = own_institution()
         own_ids = db.session.scalars(select(Person.id).where(Person.institution_id == own)
                                      .order_by(Person.id.desc()).limit(6)).all()
     association = login("association")
@@ -222,7 +227,7 @@ def test_filter_pickers_ask_the_server_within_the_scope(app, login):
     institution user picks only its own institution; a user without the list gets none; an active filter
     shows its row's name."""
     with app.app_context():
-        own = db.session.query(PlatformUser).filter_by(username="institution").one().institution_id
+        own = own_institution()
         institutions = db.session.query(Institution).count()
         own_name = db.session.get(Institution, own).name
     association = login("association")
