@@ -22,18 +22,20 @@ _seq = itertools.count(1)
 _phones = itertools.count(1)
 
 
-def id_number(last_x=False):
-    """A valid resident ID number not used elsewhere (area 440305, a date per call)."""
+def id_number(last_x=False, area="440305"):
+    """A valid resident ID number not used elsewhere (a date per call).  Another test module importing these
+    helpers gets a second copy of this module (pytest loads it as ``test_imports``, they as
+    ``tests.test_imports``) with counters of its own: it passes an area (and a phone prefix) of its own."""
     while True:
         n = next(_seq)
         birth = datetime.date(1995, 1, 1) + datetime.timedelta(days=n)
-        first17 = f"440305{birth:%Y%m%d}{n % 1000:03d}"
+        first17 = f"{area}{birth:%Y%m%d}{n % 1000:03d}"
         if (check_digit(first17) == "X") == last_x:
             return first17 + check_digit(first17)
 
 
-def phone():
-    return f"186{next(_phones) + 5000000:08d}"
+def phone(prefix="186"):
+    return f"{prefix}{next(_phones) + 5000000:08d}"
 
 
 def institution_id_of(app, username):
@@ -108,9 +110,9 @@ def localise(app, rows):
     return [[names.get(v, v) if isinstance(v, str) else v for v in row] for row in rows]
 
 
-def male_id():
+def male_id(area="440305"):
     while True:
-        number = id_number()
+        number = id_number(area=area)
         if int(number[16]) % 2:
             return number
 
