@@ -44,12 +44,36 @@ def count_rows(session, query, key):
     estimated (PostgreSQL) or exact (SQLite)."""
     limit = current_app.config["LIST_EXACT_COUNT"]
     bounded = query.with_entities(key).order_by(None).limit(limit + 1).subquery()
-    n = session.execute(select(func.count()).select_from(bounded)).scalar()
-    if n <= limit:
+    return _beyond_exact(session, query, session.execute(select(func.count()).select_from(bounded)).scalar())
+
+
+def _beyond_exact(session, query, n):
+    """``n`` rows counted up to the limit (+1) as the ListCount to show."""
+    if n <= current_app.config["LIST_EXACT_COUNT"]:
         return ListCount(n)
     if session.get_bind().dialect.name != "postgresql":
         return ListCount(query.order_by(None).count())  # small databases: counting is cheap enough
     return ListCount(max(planned_rows(session, query), n), estimated=True)
+
+
+def counted_page(query, key, direction, page, page_size):
+    """The usual page's keys with, beside each, how many rows match (a window count) — among at most
+    LIST_EXACT_COUNT + 1 matching rows: a subquery (key, total) for the caller to join its rows to, so the
+    page and its count come in one statement.  The bounded inner SELECT lets the filters' own indexes find
+    the rows before the keys are sorted (PostgreSQL would otherwise walk the primary key backwards hoping to
+    meet matches early).  None beyond the rows counted exactly (the caller pages the long way)."""
+    limit = current_app.config["LIST_EXACT_COUNT"]
+    if (page or 0) * (page_size or 0) >= limit:
+        return None
+    matched = query.with_entities(key.label("key")).order_by(None).limit(limit + 1).subquery()
+    return (select(matched.c.key, func.count().over().label("total"))
+            .order_by(*key_order(matched.c.key, direction))
+            .offset((page or 0) * (page_size or 0)).limit(page_size).subquery())
+
+
+def exact_total(session, query, key, rows):
+    """The ListCount of a page read with ``counted_page`` (``rows``: (item, total) pairs, None if not read)."""
+    return _beyond_exact(session, query, rows[0][1]) if rows else count_rows(session, query, key)
 
 
 def planned_rows(session, query):
@@ -63,15 +87,6 @@ def planned_rows(session, query):
 
 def key_order(key, direction):
     return [key.asc() if direction == "asc" else key.desc()]
-
-
-def matching_keys(query, key, direction, page, page_size):
-    """The keys of page ``page`` of ``query``'s few matching rows, ordered by key.  ``OFFSET 0`` keeps
-    PostgreSQL from planning the match and the order together: the filters' indexes find the rows, then
-    the keys are sorted."""
-    matched = query.with_entities(key.label("key")).order_by(None).offset(0).subquery()
-    ordered = select(matched.c.key).order_by(*key_order(matched.c.key, direction))
-    return ordered.offset((page or 0) * (page_size or 0)).limit(page_size)
 
 
 def keyset_page(query, key, direction, mode, edge, page_size):

@@ -146,6 +146,31 @@ def test_counts_exact_or_estimated_and_shown_as_such(app, login):
     assert shown(bounded, "personview") == shown(exact, "personview")
 
 
+def test_page_and_count_in_one_statement_at_the_edges(app, login, people):
+    """P1: the page and its count read together keep their answers: no match (0 and no rows), a page past the
+    end (the count, no rows), the last partial page, and a jumped-to page while the count is bounded."""
+    association = login("association")
+
+    def count_of(page):
+        return re.search(r"记录数:</strong>\s*([^<]+?)\s*<", page.text).group(1)
+
+    nothing = association.get("/personview/list/?keyword=亓官无此人")
+    assert nothing.status_code == 200 and shown(nothing, "personview") == [] and count_of(nothing) == "0"
+    ours = sorted((p["id"] for p in people[:2]), reverse=True)  # 亓官测甲, 亓官测乙
+    last = association.get("/personview/list/?keyword=亓官测&psize_PersonView=1&page_PersonView=1")
+    assert shown(last, "personview") == ours[1:2] and count_of(last) == "2"
+    past = association.get("/personview/list/?keyword=亓官测&psize_PersonView=1&page_PersonView=5")
+    assert shown(past, "personview") == [] and count_of(past) == "2"
+    with app.app_context():
+        third = db.session.scalars(select(Person.id).order_by(Person.id.desc()).offset(6).limit(3)).all()
+    app.config["LIST_EXACT_COUNT"] = 4  # the page starts beyond the rows counted exactly: the long way
+    try:
+        deep = association.get("/personview/list/?psize_PersonView=3&page_PersonView=2")
+    finally:
+        app.config["LIST_EXACT_COUNT"] = 10000
+    assert shown(deep, "personview") == third
+
+
 def test_deep_pages_are_the_pages_offset_would_give(app, login, people):
     """P1: a later page read by key holds the rows OFFSET would give, in every order, within the scope."""
     association = login("association")

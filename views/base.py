@@ -130,6 +130,16 @@ def force_own_institution(item, user):
         item.institution_id = user.institution_id
 
 
+def enum_label(enum, code):
+    """A code's label, translated once a request (a list shows the same few labels in every row)."""
+    if not has_request_context():
+        return enum.label_of(code)
+    labels = g.setdefault("_enum_labels", {})
+    if (enum, code) not in labels:
+        labels[enum, code] = str(enum.label_of(code))
+    return labels[enum, code]
+
+
 def display_value(value):
     """How a plain value reads in lists and detail pages."""
     if value is None:
@@ -190,28 +200,36 @@ class EagerInterface(SQLAInterface):
             return super().query(filters, order_column, order_direction, page, page_size, select_columns,
                                  outer_default_load)
         filtered = self.apply_filters(self.session.query(self.obj), filters)
-        count = listing.count_rows(self.session, filtered, self.get_pk())
         pk, by_key = self.get_pk(), order_column in ("", self.get_pk_name())
         keyset = g.pop("list_keyset", None) if has_request_context() else None
         if keyset is not None and by_key and page:
             # the next or previous page of the one shown: the rows beyond its last (first) key, at any depth
+            count = listing.count_rows(self.session, filtered, pk)
             rows = listing.keyset_page(filtered, pk, order_direction, *keyset, page_size).options(
                 *self.eager_options()).all()
             items = rows[::-1] if keyset[0] == "before" else rows
-        elif not count.estimated and by_key:
-            # at most LIST_EXACT_COUNT rows match: read them by the filters' own indexes, then order the keys
-            # (the planner would walk the primary key backwards hoping to meet matches early)
-            keys = listing.matching_keys(filtered, pk, order_direction, page, page_size)
-            items = (self.session.query(self.obj).filter(pk.in_(keys)).order_by(*listing.key_order(pk, order_direction))
-                     .options(*self.eager_options()).all())
+            return self._edges(count, items)
+        page_of_keys = listing.counted_page(filtered, pk, order_direction, page, page_size) if by_key else None
+        if page_of_keys is not None:
+            # the page and its count in one statement, while at most LIST_EXACT_COUNT rows match
+            rows = (self.session.query(self.obj, page_of_keys.c.total).join(page_of_keys, pk == page_of_keys.c.key)
+                    .order_by(*listing.key_order(page_of_keys.c.key, order_direction))
+                    .options(*self.eager_options()).all())
+            count = listing.exact_total(self.session, filtered, pk, rows)
+            if not count.estimated and count <= current_app.config["LIST_EXACT_COUNT"]:
+                return self._edges(count, [item for item, _total in rows])
         else:
-            paged = SQLAInterface.apply_all(self, self.session.query(self.obj), filters, order_column,
-                                            order_direction, page, page_size)
-            if page:  # a page jumped to: its keys from the index first (OFFSET over keys), then only its rows
-                keys = paged.with_entities(pk).subquery()
-                paged = self.apply_order_by(self.session.query(self.obj).filter(pk.in_(select(keys.c[0]))),
-                                            order_column, order_direction, add_pk=True)
-            items = paged.options(*self.eager_options()).all()
+            count = listing.count_rows(self.session, filtered, pk)
+        paged = SQLAInterface.apply_all(self, self.session.query(self.obj), filters, order_column,
+                                        order_direction, page, page_size)
+        if page:  # a page jumped to: its keys from the index first (OFFSET over keys), then only its rows
+            keys = paged.with_entities(pk).subquery()
+            paged = self.apply_order_by(self.session.query(self.obj).filter(pk.in_(select(keys.c[0]))),
+                                        order_column, order_direction, add_pk=True)
+        return self._edges(count, paged.options(*self.eager_options()).all())
+
+    def _edges(self, count, items):
+        """The first and last keys shown, for the next/previous links (keyset paging)."""
         if has_request_context() and items:
             g.list_edges = (getattr(items[0], self.get_pk_name()), getattr(items[-1], self.get_pk_name()))
         return count, items
@@ -316,7 +334,7 @@ class PlatformModelView(ScopedMixin, ModelView):
         self._scope_setup()
         enums = enum_columns(model)
         self.formatters_columns = {
-            **{name: (lambda e: lambda v: e.label_of(v))(enum) for name, enum in enums.items()},
+            **{name: (lambda e: lambda v: enum_label(e, v))(enum) for name, enum in enums.items()},
             **(self.formatters_columns or {}),
         }
         extra = {name: enum_field(model, name, enum, self.label_columns.get(name, name))
