@@ -106,6 +106,13 @@ REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(_env("SESSION_IDLE_MINUTES", 30)))
 SESSION_IDLE_SECONDS = int(_env("SESSION_IDLE_MINUTES", 30)) * 60
 SESSION_ABSOLUTE_SECONDS = int(_env("SESSION_ABSOLUTE_HOURS", 12)) * 3600
+SESSION_SEEN_STEP = 60  # seconds: the idle clock is kept to the minute (the cookie changes once a minute at most)
+SESSION_REFRESH_EACH_REQUEST = False  # a cookie is sent when the session changed, not with every page
+
+# P5: the busiest portal pages kept whole for a few seconds in each server process (app/page_cache.py)
+PAGE_CACHE_SECONDS = int(_env("PAGE_CACHE_SECONDS", 5))
+PAGE_CACHE_ENTRIES = 256
+PAGE_CACHE_MAX_BYTES = 256 * 1024
 
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -48,7 +48,7 @@ def create_app(overrides=None):
     csrf.init_app(app)
     migrate.init_app(app, db, metadata=metadata, render_as_batch=True, compare_type=True)
 
-    from app import audit, celery_app, hardening
+    from app import audit, celery_app, hardening, page_cache
 
     celery_app.init_celery(app)
     with app.app_context():
@@ -58,6 +58,10 @@ def create_app(overrides=None):
 
         register_views(appbuilder)
         hardening.init_app(app)
+        page_cache.init_app(app)
+        from app.ui import select_locale
+
+        app.extensions["babel"].locale_selector = select_locale
         audit.init_app(app)
         from app.cli import register_cli
 

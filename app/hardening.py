@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
+from app import page_cache
 from app.ui import render_page
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,11 @@ def enforce_session_timeouts():
         session.clear()
         g.user = AnonymousUserMixin()
         return
-    session["_seen"] = now
+    # the cookie changes only when this does: a minute's precision keeps it stable between clicks, so the
+    # browser is not sent a new cookie with every page and the page cache (P5) can key on it
+    if idle >= min(current_app.config["SESSION_SEEN_STEP"], current_app.config["SESSION_IDLE_SECONDS"] // 10):
+        session["_seen"] = now
+    page_cache.mark_write()
 
 
 def security_headers(response):

@@ -102,6 +102,15 @@ class ExamPlan(TimestampMixin, Model):
     def status(self):
         return self.status_at().value
 
+    @classmethod
+    def status_is(cls, status, moment=None):
+        """The rule of ``status_at`` as an SQL condition (the exam list filters and pages in the database)."""
+        moment = moment or datetime.datetime.now()
+        return {ExamStatus.NOT_STARTED.value: cls.reg_start > moment,
+                ExamStatus.OPEN.value: (cls.reg_start <= moment) & (cls.reg_end >= moment),
+                ExamStatus.CLOSED.value: (cls.reg_end < moment) & (cls.exam_end >= moment),
+                ExamStatus.FINISHED.value: cls.exam_end < moment}[status]
+
     def __repr__(self):
         return self.name
 

@@ -36,7 +36,8 @@ def app():
     _reset_database(url)
     from app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": None})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SERVER_NAME": None,
+                      "PAGE_CACHE_SECONDS": 0})  # tests/test_page_cache.py turns it on
     with app.app_context():
         from flask_migrate import upgrade
 

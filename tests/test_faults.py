@@ -379,7 +379,8 @@ def test_postgres_restart_while_serving_503_then_recovers_without_restart():  # 
     try:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI")}
-        env.update(DATABASE_URL=pg.url, PYTHONPATH=ROOT, FLASK_APP="app:create_app",
+        # PAGE_CACHE_SECONDS=0: a page the cache kept would still answer 200 during the outage
+        env.update(DATABASE_URL=pg.url, PYTHONPATH=ROOT, FLASK_APP="app:create_app", PAGE_CACHE_SECONDS="0",
                    INSTANCE_DIR=tempfile.mkdtemp(prefix="faults-instance-"))
         flask = os.path.join(os.path.dirname(sys.executable), "flask")
         subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_user
 
 from app.extensions import db
+from app.page_cache import cached_page
 from app.roles import CANDIDATE
 from app.scoping import role_names
 from app.services import accounts, institutions, matter_content, messages, photos, registration, seats, verification
@@ -103,11 +104,16 @@ def home_page():
 
 
 @bp.route("/")
+@cached_page
 def home():
     return home_page()
 
 
+EXAMS_PER_PAGE = 20
+
+
 @bp.route("/exams")
+@cached_page
 def exams():
     """B1: the catalogue by status, category and level."""
     chosen = {key: request.args.get(key, "") for key in ("status", "category", "level")}
@@ -116,9 +122,12 @@ def exams():
         query = query.filter(ExamPlan.category == chosen["category"])
     if chosen["level"] in {c.value for c in CertLevel}:
         query = query.filter(ExamPlan.level == chosen["level"])
-    plans = query.order_by(ExamPlan.reg_start.desc()).all()
     if chosen["status"] in {s.value for s in ExamStatus}:
-        plans = [p for p in plans if p.status == chosen["status"]]
+        query = query.filter(ExamPlan.status_is(chosen["status"]))
+    pages = max(1, -(-query.count() // EXAMS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    plans = query.order_by(ExamPlan.reg_start.desc(), ExamPlan.id.desc()) \
+        .offset((page - 1) * EXAMS_PER_PAGE).limit(EXAMS_PER_PAGE).all()
     rows = []
     for key, label, enum in (("status", _("Status"), ExamStatus), ("category", _("Exam category"), ExamCategory),
                              ("level", _("Level"), CertLevel)):
@@ -126,7 +135,9 @@ def exams():
         links = [(_("All"), url_for("portal.exams", **others), not chosen[key])]
         links += [(m.label, url_for("portal.exams", **others, **{key: m.value}), chosen[key] == m.value) for m in enum]
         rows.append((label, links))
-    return render("exams.html", exams=plans, filter_rows=rows)
+    others = {k: v for k, v in chosen.items() if v}
+    return render("exams.html", exams=plans, filter_rows=rows, page=page, pages=pages,
+                  page_url=lambda n: url_for("portal.exams", **others, page=n))
 
 
 @bp.route("/exams/<int:exam_id>")
@@ -306,6 +317,7 @@ def reset_password():
 
 # --- personal centre ---------------------------------------------------------------------
 @bp.route("/me")
+@cached_page
 @login_required
 def me():
     person = accounts.person_of(g.user)
