@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db, dialect_insert
 from app.roles import CANDIDATE, INSTITUTION
@@ -237,7 +238,8 @@ def concerned_users(matter, actor):
         if matter.state in t.source and not t.applicant_only and not t.assignee_only:
             roles |= t.roles
     if roles:
-        query = db.session.query(PlatformUser).filter(PlatformUser.active.is_(True))
+        query = db.session.query(PlatformUser).filter(PlatformUser.active.is_(True)).options(
+            selectinload(PlatformUser.roles))
         for user in query.filter(PlatformUser.roles.any(Role.name.in_(roles))):
             if any(_may_take(t, matter, user) for t in mtype.transitions if matter.state in t.source):
                 users.add(user)
@@ -260,11 +262,13 @@ def unit():
     deliveries = []
     try:
         yield deliveries
+        db.session.flush()
+        ids = [item.id for item in deliveries]  # known now: no reload of each row once committed
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    notifications.dispatch(deliveries)
+    notifications.dispatch(ids)
 
 
 def apply(matter_id, transition_name, user, opinion=None, attachment_id=None):
@@ -313,6 +317,47 @@ def take(matter_id, transition_name, user, opinion=None, attachment_id=None):
     finally:
         actor_var.reset(token)
     return matter, deliveries
+
+
+def file(type_code, applicant, title, transition_name, institution_id=None, obj=None, payload=None):
+    """``create_matter`` and its first transition (``submit``) in one transaction, committed: the same
+    checks, history, effects and notifications as ``apply``, but written in one flush, and the locks taken
+    late.  The people concerned by the new stage are read first, then the business number's counter and the
+    effects (a seat's conditional UPDATE) take their row locks, and the commit follows at once, so that
+    concurrent filers queue only for those few statements.  Raises WorkflowError (nothing written)."""
+    from app.audit import actor_var
+
+    mtype = REGISTRY[type_code]
+    if not may_file(mtype, applicant):
+        raise WorkflowError(str(_l("You may not file this kind of matter.")))
+    t = mtype.transition(transition_name)
+    if t is None or mtype.initial not in t.source:
+        raise WorkflowError(str(_l("Unknown operation.")))
+    matter = Matter(type_code=type_code, title=str(title), state=mtype.initial,
+                    status=mtype.state(mtype.initial).status.value, applicant_id=applicant.id,
+                    applicant=applicant,
+                    institution_id=institution_id if institution_id is not None else applicant.institution_id,
+                    object_type=type(obj).__name__ if obj is not None else None, object_id=getattr(obj, "id", None),
+                    payload=payload or {})
+    if not _may_take(t, matter, applicant):
+        raise WorkflowError(str(_l('You may not take "%(op)s" on matter %(no)s.', op=t.label, no="")))
+    token = actor_var.set(applicant)
+    try:
+        with unit() as deliveries, db.session.no_autoflush:
+            db.session.add(matter)
+            _move(matter, mtype, t, applicant, None, None)  # reads the calendar for the due date
+            concerned = concerned_users(matter, applicant)
+            matter.business_no = allocate_business_no()  # the counter row stays locked until the commit
+            for effect in t.effects:
+                deliveries += effect(matter, t, applicant) or []
+            deliveries += notifications.notify(
+                concerned, _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
+                _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title,
+                   stage=mtype.state(matter.state).label),
+                link=lambda u: matter_link(matter, u))
+    finally:
+        actor_var.reset(token)
+    return matter
 
 
 ASSIGN = "assign"

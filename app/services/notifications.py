@@ -39,15 +39,16 @@ def notify(users, title, body="", link=None, email=True):
 
 
 def dispatch(deliveries):
-    """Hand each delivery to a worker; one that fails (a backend error in eager mode, the broker down) is
-    logged and left in the outbox as it is, and the others still go."""
+    """Hand each delivery (a Delivery row or its id) to a worker; one that fails (a backend error in eager
+    mode, the broker down) is logged and left in the outbox as it is, and the others still go."""
     from app.tasks import deliver
 
     for item in deliveries:
+        delivery_id = item if isinstance(item, int) else item.id
         try:
-            deliver.delay(item.id)
+            deliver.delay(delivery_id)
         except Exception:  # noqa: BLE001  (the delivery row records the outcome; the rest must still go)
-            log.exception("delivery %s not handed over", item.id)
+            log.exception("delivery %s not handed over", delivery_id)
 
 
 def unread_count(user):

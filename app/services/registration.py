@@ -714,24 +714,23 @@ def submit(registration, user):
                                    reason=failing[0]["reason"]), "eligibility")
     registration.eligibility_report = report
     registration.net_no = registration.net_no or net_no_of(registration)
+    plan = registration.exam_plan
+    # the site may have changed since the last submission: its institution reviews and sees the matter
+    reviewer = registration.institution_id if plan.reviewer == Reviewer.INSTITUTION.value else None
     matter = registration.matter
     if matter is None:
-        plan = registration.exam_plan
+        # P6: the matter is filed and submitted in one transaction of few statements, the seat taken last
         try:
-            matter = workflow.create_matter(
-                "exam_registration", user, _l("Exam registration: %(exam)s", exam=plan.name),
+            workflow.file(
+                "exam_registration", user, _l("Exam registration: %(exam)s", exam=plan.name), "submit",
                 institution_id=registration.institution_id, obj=registration,
-                payload={"deadline_workdays": plan.review_workdays}, commit=False)
-        except WorkflowError as exc:
-            raise RegistrationError(str(exc)) from None
-        db.session.flush()
-        matter.object_id = registration.id
-        registration.matter = matter
-    # the site may have changed since the last submission: its institution reviews and sees the matter
-    plan = registration.exam_plan
+                payload={"deadline_workdays": plan.review_workdays, REVIEWER_KEY: reviewer})
+        except WorkflowError as exc:  # a full site (NoSeatLeft) names the site field
+            raise RegistrationError(str(exc), "exam_site_id" if isinstance(exc, seats.NoSeatLeft) else "form") \
+                from None
+        return
     matter.institution_id = registration.institution_id
-    matter.payload = {**(matter.payload or {}), REVIEWER_KEY: registration.institution_id
-                      if plan.reviewer == Reviewer.INSTITUTION.value else None}
+    matter.payload = {**(matter.payload or {}), REVIEWER_KEY: reviewer}
     _apply(matter, "resubmit" if matter.state == "returned" else "submit", user)
 
 
@@ -775,6 +774,8 @@ def _registration_of(matter):
 # effects of the exam_registration matter type (app/matters)
 def submitted(matter, _t, _user):
     registration = _registration_of(matter)
+    if registration.matter is None:  # filed just now (workflow.file): linked in the same transaction
+        registration.matter = matter
     seats.hold(registration)
     registration.status = RS.SUBMITTED.value
     registration.submitted_at = datetime.datetime.now()

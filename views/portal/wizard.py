@@ -100,6 +100,11 @@ def wizard_step(rid, step):
             nxt = STEP_HANDLERS[step](registration)
         except RegistrationError as exc:
             db.session.rollback()
+            if step == "confirm" and exc.field == "exam_site_id":
+                # P6: the site is full: answered at once, on the step where another site is chosen (no
+                # re-rendered summary for the many refused when submissions race for the last seats)
+                flash(str(exc), "danger")
+                return redirect(url_for("portal.wizard_step", rid=rid, step="application"))
             errors = {exc.field: str(exc)}
         else:
             if nxt:
@@ -174,11 +179,11 @@ def _save_materials(registration):
 
 
 def _submit(registration):
-    resubmit = registration.status == RS.RETURNED.value
-    reg_service.submit(registration, g.user)
+    rid, resubmit = registration.id, registration.status == RS.RETURNED.value
+    reg_service.submit(registration, g.user)  # committed: nothing of it is read again
     flash(_("Your application has been resubmitted.") if resubmit else
           _("Your application has been submitted for review."), "success")
-    return redirect(url_for("portal.registration_detail", rid=registration.id))
+    return redirect(url_for("portal.registration_detail", rid=rid))
 
 
 STEP_HANDLERS = {"personal": _save_personal, "photo": _save_photo, "application": _save_application,
