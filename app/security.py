@@ -15,22 +15,20 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
     Permission,
     PermissionView,
+    Role,
     ViewMenu,
-    assoc_group_role,
     assoc_permissionview_role,
-    assoc_user_group,
-    assoc_user_role,
 )
 from flask_appbuilder.security.views import RoleModelView, UserDBModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from limits import parse
-from sqlalchemy import func, literal, select, union
-from sqlalchemy.orm import joinedload
+from sqlalchemy import event, func, literal, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.roles import role_label
-from models import PlatformUser
+from models import PermissionStamp, PlatformUser, RolePermissionOff
 from models.enums import AuditAction
 
 PAIR_SEP, ROW_SEP = "\x1f", "\x1e"  # between a permission and its view, between pairs: in no name
@@ -38,7 +36,24 @@ PAIR_SEP, ROW_SEP = "\x1f", "\x1e"  # between a permission and its view, between
 
 def _pairs(joined):
     """The permission set's plain tuples (hashed again by the menu) from ``_permissions_of``'s string."""
-    return {tuple(item.split(PAIR_SEP, 1)) for item in (joined or "").split(ROW_SEP) if item}
+    return frozenset(tuple(item.split(PAIR_SEP, 1)) for item in (joined or "").split(ROW_SEP) if item)
+
+
+# P1: the permission sets this process computed, by (permission stamp, role ids): a role's permissions change
+# only with the stamp (below), and every request reads the stamp with its user
+_PERMISSION_SETS = {}
+_PERMISSION_MODELS = (Role, PermissionView, Permission, ViewMenu, RolePermissionOff)
+STAMP = select(PermissionStamp.version).where(PermissionStamp.id == 1)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_permission_changes(session, _context, _instances):
+    """Any role, permission or view written (a role's permissions are a collection of the role): the stamp
+    goes up in the same transaction, so every process computes its permission sets again."""
+    if any(isinstance(obj, _PERMISSION_MODELS) for group in (session.new, session.dirty, session.deleted)
+           for obj in group):
+        session.connection().execute(update(PermissionStamp).where(PermissionStamp.id == 1)
+                                     .values(version=PermissionStamp.version + 1))
 
 
 ACCOUNT_FAILURE_LIMIT = parse("10 per 15 minutes")
@@ -101,17 +116,17 @@ class PlatformSecurityManager(SecurityManager):
         return user
 
     def get_user_by_id(self, pk):
-        """The user with its roles and groups, and its permission set, in one SELECT: every request loads it
+        """The user with its roles and groups, and the permission stamp, in one SELECT: every request loads it
         (P1: statements and round trips a page)."""
         model = self.user_model
-        found = (self.session.query(model, self._permissions_of(model.id))
+        found = (self.session.query(model, STAMP.scalar_subquery())
                  .options(joinedload(model.roles), joinedload(model.groups))
                  .filter(model.id == pk).one_or_none())  # no LIMIT: no subquery around the joins
         if found is None:
             return None
-        user, permissions = found
+        user, stamp = found
         if has_request_context():
-            g.setdefault("_permission_cache", {})[user.id] = _pairs(permissions)
+            g.permission_stamp = stamp
         return user
 
     def load_session_user(self, pk):
@@ -128,27 +143,34 @@ class PlatformSecurityManager(SecurityManager):
 
     # --- permission checks: one query per request instead of one per menu item ----
     @staticmethod
-    def _permissions_of(user_id):
-        """The (permission, view) pairs of the roles of ``user_id`` (its own and its groups'), as one string:
-        hundreds of rows cost more to read than to find (P1)."""
-        # correlate(PlatformUser): inside the union the user's id is the outer query's row, not another FROM
-        roles = union(select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user_id)
-                      .correlate(PlatformUser),
-                      select(assoc_group_role.c.role_id)
-                      .join(assoc_user_group, assoc_user_group.c.group_id == assoc_group_role.c.group_id)
-                      .where(assoc_user_group.c.user_id == user_id).correlate(PlatformUser))
+    def _permissions_of(role_ids):
+        """The (permission, view) pairs of the roles, as one string: hundreds of rows cost more to read than to
+        find (P1)."""
         pair = Permission.name + literal(PAIR_SEP) + ViewMenu.name
         return (select(func.aggregate_strings(pair, ROW_SEP))
                 .join(PermissionView, PermissionView.permission_id == Permission.id)
                 .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
                 .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
-                .where(assoc_permissionview_role.c.role_id.in_(roles)).scalar_subquery())
+                .where(assoc_permissionview_role.c.role_id.in_(role_ids)))
 
     def _permission_set(self, user):
-        """Read with the user (get_user_by_id), or here for a user loaded another way."""
+        """The user's (permission, view) pairs: this request's, else this process's for the same roles and
+        permission stamp, else read."""
         cache = g.setdefault("_permission_cache", {})
         if user.id not in cache:
-            cache[user.id] = _pairs(self.session.execute(select(self._permissions_of(user.id))).scalar())
+            stamp = g.get("permission_stamp")
+            if stamp is None:  # the user was loaded another way
+                stamp = self.session.execute(STAMP).scalar()
+            role_ids = tuple(sorted({role.id for role in self.get_user_roles(user)}))
+            key = (stamp, role_ids)
+            found = _PERMISSION_SETS.get(key) if stamp is not None else None
+            if found is None:
+                found = _pairs(self.session.execute(self._permissions_of(role_ids)).scalar())
+                if stamp is not None:
+                    if len(_PERMISSION_SETS) > 256:
+                        _PERMISSION_SETS.clear()
+                    _PERMISSION_SETS[key] = found
+            cache[user.id] = found
         return cache[user.id]
 
     def _has_view_access(self, user, permission_name, view_name):

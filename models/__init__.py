@@ -34,7 +34,7 @@ from models.matters import (  # noqa: F401
 )
 from models.messaging import Announcement, Delivery, MessagePost, MessageThread, Notification  # noqa: F401
 from models.payments import Invoice, Order, Payment, Refund  # noqa: F401
-from models.permissions import RolePermissionOff  # noqa: F401
+from models.permissions import PermissionStamp, RolePermissionOff  # noqa: F401
 from models.personnel import ExperienceEntry  # noqa: F401
 from models.registration import (  # noqa: F401
     Education,

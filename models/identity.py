@@ -135,8 +135,12 @@ class Person(TimestampMixin, Model):
 
 # P1: the list's search box (app.listing).  LIKE 'x%' uses a btree only with the pattern operator class
 # under a non-C collation; the trigram index serves FAB's ILIKE filters (starts with, contains).
-Index("ix_person_name_prefix", Person.name, postgresql_ops={"name": "varchar_pattern_ops"})
-Index("ix_person_phone_prefix", Person.phone, postgresql_ops={"phone": "varchar_pattern_ops"})
+# The person's id rides in the prefix indexes (INCLUDE, migration 0019): a search reads its keys from the
+# index alone, without visiting the table's rows.
+Index("ix_person_name_prefix", Person.name, postgresql_ops={"name": "varchar_pattern_ops"},
+      postgresql_include=["id"])
+Index("ix_person_phone_prefix", Person.phone, postgresql_ops={"phone": "varchar_pattern_ops"},
+      postgresql_include=["id"])
 Index("ix_person_pinyin_key", func.lower(func.replace(Person.pinyin, literal_column("' '"), literal_column("''")))
       .label("pinyin_key"),
       postgresql_ops={"pinyin_key": "text_pattern_ops"})

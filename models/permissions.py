@@ -16,3 +16,12 @@ class RolePermissionOff(Model):
     changed_by_id = fk("ab_user.id", _l("Changed by"))
     changed_at = col(DateTime, _l("Changed at"), default=now, nullable=False)
     __table_args__ = (UniqueConstraint("role_name", "view_name", "permission_name", name="uq_role_permission_off"),)
+
+
+class PermissionStamp(Model):
+    """P1: one row whose number goes up with every change to roles and their permissions (app/security.py),
+    read with the user on every request: each server process keeps the permission sets it has computed
+    while the number stays the same."""
+    __tablename__ = "permission_stamp"
+    id = mapped_column(Integer, primary_key=True)
+    version = mapped_column(Integer, nullable=False, default=0)

@@ -73,3 +73,38 @@ def test_only_the_admin(login, username):
     c = login(username)
     assert c.get(URL).status_code in (302, 403)
     assert c.post(URL, {"pvm": []}, token_from="/notifications/").status_code in (302, 403)
+
+
+def _stamp(app):
+    from models import PermissionStamp
+
+    with app.app_context():
+        return db.session.get(PermissionStamp, 1).version
+
+
+def test_permission_sets_kept_per_process_follow_the_stamp(app, login, restore):  # P1
+    """P1: each process keeps the permission sets it computed while the permission stamp stays the same; a role's
+    permissions changed through the ORM raise the stamp in the same transaction, and a change another process
+    made (its rows and its stamp, here written with plain SQL) is seen at the next request of a signed-in user."""
+    from sqlalchemy import text
+
+    support = login("support")
+    assert support.get("/supportqueue/").status_code == 200  # the set is computed and kept
+    before = _stamp(app)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role, pvm = sm.find_role("Support"), sm.find_permission_view_menu("can_list", "SupportQueueView")
+        role.permissions.remove(pvm)
+        ids = {"p": pvm.id, "r": role.id}
+        db.session.commit()
+    assert _stamp(app) == before + 1
+    assert support.get("/supportqueue/").status_code in (302, 403)  # the same session, the next request
+    with app.app_context():
+        sync_roles(app.appbuilder)  # back within app/roles.py (the stamp goes up again)
+    assert support.get("/supportqueue/").status_code == 200
+    with app.app_context():  # "another process": rows and stamp by SQL, nothing through this process's ORM
+        db.session.execute(text("DELETE FROM ab_permission_view_role WHERE permission_view_id = :p AND role_id = :r"),
+                           ids)
+        db.session.execute(text("UPDATE permission_stamp SET version = version + 1 WHERE id = 1"))
+        db.session.commit()
+    assert support.get("/supportqueue/").status_code in (302, 403)
