@@ -174,6 +174,11 @@ def blank_text_for_pickers(form_class):
             field.kwargs["blank_text"] = "—"
 
 
+# P1: the lists (model, filters, user) this process found longer than LIST_EXACT_COUNT rows: their first page
+# is read the long way at once, without first reading the page and its count together
+_LONG_LISTS = set()
+
+
 class EagerInterface(SQLAInterface):
     """Lists load their many-to-one columns in the page's one SELECT (FAB lazy-loads them once per row),
     count at most LIST_EXACT_COUNT rows and read deep pages by key (app.listing)."""
@@ -209,17 +214,24 @@ class EagerInterface(SQLAInterface):
                 *self.eager_options()).all()
             items = rows[::-1] if keyset[0] == "before" else rows
             return self._edges(count, items)
-        page_of_keys = listing.counted_page(filtered, pk, order_direction, page, page_size) if by_key else None
+        limit, size_key = current_app.config["LIST_EXACT_COUNT"], self._size_key(filters)
+        page_of_keys = (listing.counted_page(filtered, pk, order_direction, page, page_size)
+                        if by_key and size_key not in _LONG_LISTS else None)
         if page_of_keys is not None:
             # the page and its count in one statement, while at most LIST_EXACT_COUNT rows match
             rows = (self.session.query(self.obj, page_of_keys.c.total).join(page_of_keys, pk == page_of_keys.c.key)
                     .order_by(*listing.key_order(page_of_keys.c.key, order_direction))
                     .options(*self.eager_options()).all())
             count = listing.exact_total(self.session, filtered, pk, rows)
-            if not count.estimated and count <= current_app.config["LIST_EXACT_COUNT"]:
+            if not count.estimated and count <= limit:
                 return self._edges(count, [item for item, _total in rows])
-        else:
+            if len(_LONG_LISTS) > 1024:
+                _LONG_LISTS.clear()
+            _LONG_LISTS.add(size_key)  # the rows read were of the first rows matched, not the page: next time
+        else:                          # the long way at once
             count = listing.count_rows(self.session, filtered, pk)
+            if count <= limit:
+                _LONG_LISTS.discard(size_key)
         paged = SQLAInterface.apply_all(self, self.session.query(self.obj), filters, order_column,
                                         order_direction, page, page_size)
         if page:  # a page jumped to: its keys from the index first (OFFSET over keys), then only its rows
@@ -227,6 +239,15 @@ class EagerInterface(SQLAInterface):
             paged = self.apply_order_by(self.session.query(self.obj).filter(pk.in_(select(keys.c[0]))),
                                         order_column, order_direction, add_pk=True)
         return self._edges(count, paged.options(*self.eager_options()).all())
+
+    def _size_key(self, filters):
+        """What a list's length depends on: the model, the filters with their values (the scope's among
+        them), the search box's text (KeywordFilter reads it from the request) and the user."""
+        requested = has_request_context()
+        values = tuple((flt.column_name, type(flt).__name__, repr(value))
+                       for flt, value in zip(filters.filters, filters.values, strict=True)) if filters else ()
+        return (self.obj, values, request.args.get("keyword", "") if requested else "",
+                getattr(g.get("user"), "id", None) if requested else None)
 
     def _edges(self, count, items):
         """The first and last keys shown, for the next/previous links (keyset paging)."""
