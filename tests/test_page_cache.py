@@ -140,3 +140,11 @@ def test_exam_list_pages_in_the_database_by_the_status_rule(app, cache):  # B1 P
     assert len(expected[ExamStatus.OPEN.value]) > 20  # paged: more than one page of open exams
     assert visitor.get("/portal/exams?page=999").status_code == 200  # beyond the last page: the last page
 
+
+
+def test_back_office_menu_shows_the_language_in_use(login):  # P5
+    """The portal stores no default language in the session; FAB's back-office menu reads it from there for
+    its flag, so the back office still stores it: Chinese shows the Chinese flag, not the English one."""
+    page = login("association").get("/personview/list/")
+    flags = re.findall(r'<i class="flag (\w+)"', page.text)  # the language in use, then the one offered
+    assert page.status_code == 200 and flags[:2] == ["cn", "gb"], flags
