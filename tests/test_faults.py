@@ -34,8 +34,6 @@ CELERY_BIN = os.path.join(os.path.dirname(sys.executable), "celery")
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WAIT = 180  # seconds: a safety net for waits on another process, never an assertion about time
 _names = itertools.count(1)
-# the import helpers' counters are this module's own copy (see tests/test_imports.id_number): numbers of our own
-FAULTS_AREA, FAULTS_PHONES = "440306", "187"
 
 
 def _pg_and_redis():
@@ -191,10 +189,11 @@ def _killed_and_resumed(app, faults, client, job_id, point, worker, check_half_s
 # --- a worker killed in the middle of an import: all rows of the file or none ------------------------------
 @needs_pg_redis
 def test_import_killed_mid_store_writes_nothing_then_all_rows_once(app, login, faults):  # S10
-    from tests.test_imports import CANDIDATES, download, fill, localise, male_id, phone, school_row, upload
+    from tests.import_numbers import male_id, phone
+    from tests.test_imports import CANDIDATES, download, fill, localise, school_row, upload
 
     c = login("institution")
-    rows = [school_row(f"断点导入{i:02d}", male_id(FAULTS_AREA), phone(FAULTS_PHONES)) for i in range(40)]
+    rows = [school_row(f"断点导入{i:02d}", male_id(), phone()) for i in range(40)]
     names = [r[0] for r in rows]
     data = fill(download(c, f"{CANDIDATES}template/school_candidates"), localise(app, rows))
 
@@ -292,10 +291,11 @@ def test_printables_killed_midway_produce_their_pdf_on_rerun(app, login, faults)
 # --- the pool process alone killed: the job is requeued at once and run by the worker's new process ------
 @needs_pg_redis
 def test_pool_process_killed_job_is_requeued_and_done_once(app, login, faults):  # S10
-    from tests.test_imports import CANDIDATES, download, fill, localise, male_id, phone, school_row, upload
+    from tests.import_numbers import male_id, phone
+    from tests.test_imports import CANDIDATES, download, fill, localise, school_row, upload
 
     c = login("institution")
-    rows = [school_row(f"进程中断{i:02d}", male_id(FAULTS_AREA), phone(FAULTS_PHONES)) for i in range(5)]
+    rows = [school_row(f"进程中断{i:02d}", male_id(), phone()) for i in range(5)]
     data = fill(download(c, f"{CANDIDATES}template/school_candidates"), localise(app, rows))
     worker = faults.worker()
     faults.pause("import-store")
@@ -447,7 +447,8 @@ def _login(app, username):
 
 
 def test_redis_down_pages_serve_health_503_job_launch_says_so(app, redis_down_app):  # S10
-    from tests.test_imports import CANDIDATES, download, fill, localise, male_id, phone, school_row, upload
+    from tests.import_numbers import male_id, phone
+    from tests.test_imports import CANDIDATES, download, fill, localise, school_row, upload
 
     c = _login(redis_down_app, "institution")  # the login is rate limited: the limiter falls back to memory
     for page in ("/", CANDIDATES, "/notifications/"):
@@ -457,7 +458,7 @@ def test_redis_down_pages_serve_health_503_job_launch_says_so(app, redis_down_ap
     with redis_down_app.app_context():
         jobs_before = db.session.scalar(select(func.max(Job.id))) or 0
     data = fill(download(c, f"{CANDIDATES}template/school_candidates"),
-                localise(app, [school_row("无队列", male_id(FAULTS_AREA), phone(FAULTS_PHONES))]))
+                localise(app, [school_row("无队列", male_id(), phone())]))
     r = upload(c, CANDIDATES, "school_candidates", data)
     assert r.status_code == 503, r.text[:500]
     with redis_down_app.test_request_context():

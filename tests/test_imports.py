@@ -3,7 +3,6 @@ openpyxl and imported back through HTTP with CSRF; all or nothing with an error
 report; re-import updates; scope of the Institution user."""
 import datetime
 import io
-import itertools
 import random
 import re
 
@@ -16,26 +15,8 @@ from app.identity import check_digit
 from app.services.import_types import name_pinyin
 from models import ExamSite, Institution, Invigilator, Person, PlatformUser, Registration, Room
 from tests.conftest import second_institution_user, wait_for_job
+from tests.import_numbers import id_number, male_id, phone
 from tests.registration_helpers import make_exam
-
-_seq = itertools.count(1)
-_phones = itertools.count(1)
-
-
-def id_number(last_x=False, area="440305"):
-    """A valid resident ID number not used elsewhere (a date per call).  Another test module importing these
-    helpers gets a second copy of this module (pytest loads it as ``test_imports``, they as
-    ``tests.test_imports``) with counters of its own: it passes an area (and a phone prefix) of its own."""
-    while True:
-        n = next(_seq)
-        birth = datetime.date(1995, 1, 1) + datetime.timedelta(days=n)
-        first17 = f"{area}{birth:%Y%m%d}{n % 1000:03d}"
-        if (check_digit(first17) == "X") == last_x:
-            return first17 + check_digit(first17)
-
-
-def phone(prefix="186"):
-    return f"{prefix}{next(_phones) + 5000000:08d}"
 
 
 def institution_id_of(app, username):
@@ -108,13 +89,6 @@ def labels(app):
 def localise(app, rows):
     names = labels(app)
     return [[names.get(v, v) if isinstance(v, str) else v for v in row] for row in rows]
-
-
-def male_id(area="440305"):
-    while True:
-        number = id_number(area=area)
-        if int(number[16]) % 2:
-            return number
 
 
 def test_pinyin_reads_polyphonic_surnames():
