@@ -173,22 +173,27 @@ def object_of(matter, model):
     return db.session.get(model, matter.object_id)
 
 
-def create_matter(type_code, applicant, title, institution_id=None, obj=None, payload=None, commit=True):
-    mtype = REGISTRY[type_code]
-    if not may_file(mtype, applicant):
+def _new_matter(mtype, filer, title, institution_id, obj, payload, **fields):
+    """A matter of ``mtype`` at its initial stage, filed by ``filer`` (refused: WorkflowError)."""
+    if not may_file(mtype, filer):
         raise WorkflowError(str(_l("You may not file this kind of matter.")))
-    matter = Matter(
-        business_no=allocate_business_no(),
-        type_code=type_code,
+    return Matter(
+        type_code=mtype.code,
         title=str(title),
         state=mtype.initial,
         status=mtype.state(mtype.initial).status.value,
-        applicant_id=applicant.id,
-        institution_id=institution_id if institution_id is not None else applicant.institution_id,
+        applicant_id=filer.id,
+        institution_id=institution_id if institution_id is not None else filer.institution_id,
         object_type=type(obj).__name__ if obj is not None else None,
         object_id=getattr(obj, "id", None),
         payload=payload or {},
+        **fields,
     )
+
+
+def create_matter(type_code, applicant, title, institution_id=None, obj=None, payload=None, commit=True):
+    matter = _new_matter(REGISTRY[type_code], applicant, title, institution_id, obj, payload,
+                         business_no=allocate_business_no())
     db.session.add(matter)
     if commit:
         db.session.commit()
@@ -306,17 +311,20 @@ def take(matter_id, transition_name, user, opinion=None, attachment_id=None):
         deliveries = []
         for effect in t.effects:  # an effect may return deliveries of its own notifications
             deliveries += effect(matter, t, user) or []
-        deliveries += notifications.notify(
-            concerned_users(matter, user),
-            _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
-            _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title, stage=mtype.state(matter.state).label)
-            + (f" {opinion}" if opinion else ""),
-            link=lambda u: matter_link(matter, u),
-        )
+        deliveries += _notify_moved(matter, mtype, t, concerned_users(matter, user), opinion)
         db.session.flush()
     finally:
         actor_var.reset(token)
     return matter, deliveries
+
+
+def _notify_moved(matter, mtype, t, users, opinion=None):
+    """The people concerned by the stage a transition reached are told (their deliveries)."""
+    return notifications.notify(
+        users, _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
+        _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title, stage=mtype.state(matter.state).label)
+        + (f" {opinion}" if opinion else ""),
+        link=lambda u: matter_link(matter, u))
 
 
 def file(type_code, applicant, title, transition_name, institution_id=None, obj=None, payload=None):
@@ -328,17 +336,10 @@ def file(type_code, applicant, title, transition_name, institution_id=None, obj=
     from app.audit import actor_var
 
     mtype = REGISTRY[type_code]
-    if not may_file(mtype, applicant):
-        raise WorkflowError(str(_l("You may not file this kind of matter.")))
     t = mtype.transition(transition_name)
-    if t is None or mtype.initial not in t.source:
+    if t is None or mtype.initial not in t.source:  # a caller's mistake: before any matter exists
         raise WorkflowError(str(_l("Unknown operation.")))
-    matter = Matter(type_code=type_code, title=str(title), state=mtype.initial,
-                    status=mtype.state(mtype.initial).status.value, applicant_id=applicant.id,
-                    applicant=applicant,
-                    institution_id=institution_id if institution_id is not None else applicant.institution_id,
-                    object_type=type(obj).__name__ if obj is not None else None, object_id=getattr(obj, "id", None),
-                    payload=payload or {})
+    matter = _new_matter(mtype, applicant, title, institution_id, obj, payload, applicant=applicant)
     if not _may_take(t, matter, applicant):
         raise WorkflowError(str(_l('You may not take "%(op)s" on matter %(no)s.', op=t.label, no="")))
     token = actor_var.set(applicant)
@@ -350,11 +351,7 @@ def file(type_code, applicant, title, transition_name, institution_id=None, obj=
             matter.business_no = allocate_business_no()  # the counter row stays locked until the commit
             for effect in t.effects:
                 deliveries += effect(matter, t, applicant) or []
-            deliveries += notifications.notify(
-                concerned, _l("Matter %(no)s: %(op)s", no=matter.business_no, op=t.label),
-                _l('"%(title)s" is now at stage "%(stage)s".', title=matter.title,
-                   stage=mtype.state(matter.state).label),
-                link=lambda u: matter_link(matter, u))
+            deliveries += _notify_moved(matter, mtype, t, concerned)
     finally:
         actor_var.reset(token)
     return matter
