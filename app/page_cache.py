@@ -59,7 +59,7 @@ class PageCache:
             self.entries.clear()
 
     def __call__(self, environ, start_response):
-        seconds = self.config.get("PAGE_CACHE_SECONDS", 0)
+        seconds = self.config["PAGE_CACHE_SECONDS"]
         if not seconds or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
         key = (environ.get("HTTP_HOST"), environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""),
@@ -93,10 +93,10 @@ class PageCache:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        if len(data) <= self.config.get("PAGE_CACHE_MAX_BYTES", 1 << 20):
+        if len(data) <= self.config["PAGE_CACHE_MAX_BYTES"]:
             with self.lock:
                 self.entries[key] = _Entry(seen["status"], seen["headers"], data, now + seconds)
-                while len(self.entries) > self.config.get("PAGE_CACHE_ENTRIES", 512):
+                while len(self.entries) > self.config["PAGE_CACHE_ENTRIES"]:
                     self.entries.popitem(last=False)
         return [data]
 

@@ -135,9 +135,9 @@ def exams():
         links = [(_("All"), url_for("portal.exams", **others), not chosen[key])]
         links += [(m.label, url_for("portal.exams", **others, **{key: m.value}), chosen[key] == m.value) for m in enum]
         rows.append((label, links))
-    others = {k: v for k, v in chosen.items() if v}
+    in_use = {k: v for k, v in chosen.items() if v}  # the pages keep every filter chosen
     return render("exams.html", exams=plans, filter_rows=rows, page=page, pages=pages,
-                  page_url=lambda n: url_for("portal.exams", **others, page=n))
+                  page_url=lambda n: url_for("portal.exams", **in_use, page=n))
 
 
 @bp.route("/exams/<int:exam_id>")
