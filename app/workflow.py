@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, dialect_insert
 from app.roles import CANDIDATE, INSTITUTION
@@ -244,7 +244,7 @@ def concerned_users(matter, actor):
             roles |= t.roles
     if roles:
         query = db.session.query(PlatformUser).filter(PlatformUser.active.is_(True)).options(
-            selectinload(PlatformUser.roles))
+            joinedload(PlatformUser.roles))
         for user in query.filter(PlatformUser.roles.any(Role.name.in_(roles))):
             if any(_may_take(t, matter, user) for t in mtype.transitions if matter.state in t.source):
                 users.add(user)
@@ -330,9 +330,10 @@ def _notify_moved(matter, mtype, t, users, opinion=None):
 def file(type_code, applicant, title, transition_name, institution_id=None, obj=None, payload=None):
     """``create_matter`` and its first transition (``submit``) in one transaction, committed: the same
     checks, history, effects and notifications as ``apply``, but written in one flush, and the locks taken
-    late.  The people concerned by the new stage are read first, then the business number's counter and the
-    effects (a seat's conditional UPDATE) take their row locks, and the commit follows at once, so that
-    concurrent filers queue only for those few statements.  Raises WorkflowError (nothing written)."""
+    late.  The people concerned by the new stage are read first, then the effects (a seat's conditional
+    UPDATE) and the business number's counter take their row locks (in the order a batch filing takes them,
+    D7), and the commit follows at once, so that concurrent filers queue only for those few statements.
+    Raises WorkflowError (nothing written)."""
     from app.audit import actor_var
 
     mtype = REGISTRY[type_code]
@@ -348,9 +349,10 @@ def file(type_code, applicant, title, transition_name, institution_id=None, obj=
             db.session.add(matter)
             _move(matter, mtype, t, applicant, None, None)  # reads the calendar for the due date
             concerned = concerned_users(matter, applicant)
-            matter.business_no = allocate_business_no()  # the counter row stays locked until the commit
-            for effect in t.effects:
+            for effect in t.effects:  # a seat's conditional UPDATE: refused before a number is spent
                 deliveries += effect(matter, t, applicant) or []
+            matter.business_no = allocate_business_no()  # the counter row stays locked until the commit
+            db.session.flush()  # the matter's id, for the links of its notifications
             deliveries += _notify_moved(matter, mtype, t, concerned)
     finally:
         actor_var.reset(token)

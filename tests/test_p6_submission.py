@@ -3,7 +3,7 @@ written, the candidate sent to the step where another site is chosen, with the r
 its review matter and takes the transition in one transaction: history, due date, seat, audit and the
 reviewers' notifications all land together."""
 from app.extensions import db
-from models import AuditLog, ExamSite, Matter, MatterHistory, Notification, Registration
+from models import AuditLog, Delivery, ExamSite, Matter, MatterHistory, Notification, Registration
 from tests.portal_helpers import candidate  # noqa: F401  (fixture)
 from tests.registration_helpers import fill, make_exam, registration, submit
 
@@ -51,6 +51,10 @@ def test_a_held_submission_files_its_matter_in_one_transaction(app, candidate): 
         assert [(h.transition, h.from_state, h.to_state) for h in
                 db.session.query(MatterHistory).filter_by(matter_id=matter.id)] == [("submit", "draft", "submitted")]
         assert db.session.query(AuditLog).filter_by(object_type="Matter", object_id=str(matter.id)).count() == 1
-        assert db.session.query(Notification).filter(Notification.title.contains(matter.business_no)).count() >= 1
+        told = db.session.query(Notification).filter(Notification.title.contains(matter.business_no)).all()
+        # the reviewers' links open this matter (its id known before they are written)
+        assert told and all(n.link == f"/matterview/show/{matter.id}" for n in told)
+        mail = db.session.query(Delivery).filter(Delivery.subject.contains(matter.business_no)).all()
+        assert mail and all(d.body.endswith(f"/matterview/show/{matter.id}") for d in mail)
     after = _counts(app)
     assert after["Matter"] == before["Matter"] + 1 and after["MatterHistory"] == before["MatterHistory"] + 1

@@ -9,9 +9,10 @@ import re
 import secrets
 
 import phonenumbers
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import inspect as sa_inspect
 
 from app import crypto
 from app.extensions import db
@@ -77,7 +78,17 @@ def register_candidate(phone, password):
 
 
 def person_of(user):
-    return db.session.query(Person).filter_by(user_id=user.id).first() if user else None
+    """The person behind an account.  Found once a request (a portal page asks at each step: the profile
+    check, the ownership check); a None is not kept, since the profile may be completed in the request."""
+    if not user:
+        return None
+    kept = g.get("person_of") if has_request_context() else None
+    if kept is not None and sa_inspect(kept).persistent and kept.user_id == user.id:
+        return kept
+    person = db.session.query(Person).filter_by(user_id=user.id).first()
+    if person is not None and has_request_context():
+        g.person_of = person
+    return person
 
 
 def _checked_name(name):
