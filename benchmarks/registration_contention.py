@@ -9,8 +9,8 @@ submissions, sent four at a time before the measured ones, warm every worker up 
 candidate then logs in over HTTP through the portal's password form, each from its own loopback address
 (127.77.x.y: the login limit counts per address), and opens its confirm page for the CSRF token.  Then
 200 threads, released by one barrier, each POST ``/portal/registrations/<id>/confirm`` at once; each
-request's latency is taken from
-just before its connection opens to the end of its answer.  Afterwards the database is asked how many
+request's latency is taken from just before its connection opens to the end of its answer.  Afterwards
+the database is asked how many
 registrations hold a seat.  Exits non-zero when a goal is missed.
 
     PYTHONPATH=. .venv/bin/python benchmarks/registration_contention.py [--candidates 200] [--seats 50]
