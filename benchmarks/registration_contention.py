@@ -10,8 +10,7 @@ candidate then logs in over HTTP through the portal's password form, each from i
 (127.77.x.y: the login limit counts per address), and opens its confirm page for the CSRF token.  Then
 200 threads, released by one barrier, each POST ``/portal/registrations/<id>/confirm`` at once; each
 request's latency is taken from just before its connection opens to the end of its answer.  Afterwards
-the database is asked how many
-registrations hold a seat.  Exits non-zero when a goal is missed.
+the database is asked how many registrations hold a seat.  Exits non-zero when a goal is missed.
 
     PYTHONPATH=. .venv/bin/python benchmarks/registration_contention.py [--candidates 200] [--seats 50]
 """
@@ -143,9 +142,14 @@ def main():
         with ThreadPoolExecutor(max_workers=8) as pool:
             ready_to_submit = list(pool.map(ready, enumerate(pairs)))
             warm = list(pool.map(ready, enumerate(warm_pairs, start=len(pairs))))
+        def warm_up(item):
+            browser, rid, token = item
+            status, headers, _text = browser.post(f"/portal/registrations/{rid}/confirm", {"csrf_token": token})
+            if status != 302 or not headers.get("location", "").endswith(f"/portal/registrations/{rid}"):
+                raise RuntimeError(f"warm-up submission {rid} was not held: {status}")
+
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for browser, rid, token in warm:
-                pool.submit(browser.post, f"/portal/registrations/{rid}/confirm", {"csrf_token": token})
+            list(pool.map(warm_up, warm))
         gate = threading.Barrier(len(ready_to_submit))
 
         def submit(item):
